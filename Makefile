@@ -1,0 +1,45 @@
+# One-command set-up: every target creates ./venv from the pinned requirements when missing.
+STACK  ?= dev
+PYTHON ?= python3
+VENV   := venv
+PY     := $(VENV)/bin/python
+POLICY_CONFIG := policies/config/$(STACK).json
+
+.PHONY: venv plan test bench up preview smoke lint clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+## Offline plan of a stack under Pulumi's mock engine: writes build/$(STACK)/.
+plan: venv
+	$(PY) -m components.plan --stack $(STACK)
+
+## Unit, component (mock engine) and policy-pack tests.
+test: venv
+	$(PY) -m pytest
+
+## Median wall time of the offline plan against the import-and-register floor.
+bench: venv
+	$(PY) -m components.plan.bench
+
+## The real path: needs the pulumi CLI, `pulumi login` and `az login`.
+preview: venv
+	pulumi preview --stack $(STACK) --policy-pack policies --policy-pack-config $(POLICY_CONFIG)
+
+up: venv
+	pulumi up --stack $(STACK) --policy-pack policies --policy-pack-config $(POLICY_CONFIG)
+
+## Checks a deployed stack through the gateway with the official openai SDK.
+smoke: venv
+	$(PY) -m tools.smoke_test --stack $(STACK)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf build bench/results.json

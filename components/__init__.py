@@ -1,0 +1,1 @@
+"""aoai-gateway: Pulumi components, stack settings and the offline plan."""

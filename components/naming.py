@@ -1,0 +1,145 @@
+"""Deterministic CAF-style resource names clamped to each Azure type's rules, and the standard tags."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import uuid
+from dataclasses import dataclass
+
+# Azure regions this program knows, with the short codes used in names.
+REGION_ABBREVIATIONS: dict[str, str] = {
+    "australiaeast": "aue",
+    "brazilsouth": "brs",
+    "canadacentral": "cac",
+    "canadaeast": "cae",
+    "centralindia": "inc",
+    "centralus": "cus",
+    "eastus": "eus",
+    "eastus2": "eus2",
+    "francecentral": "frc",
+    "germanywestcentral": "gwc",
+    "italynorth": "itn",
+    "japaneast": "jpe",
+    "koreacentral": "krc",
+    "northcentralus": "ncus",
+    "northeurope": "neu",
+    "norwayeast": "noe",
+    "polandcentral": "plc",
+    "southafricanorth": "san",
+    "southcentralus": "scus",
+    "southeastasia": "sea",
+    "southindia": "ins",
+    "spaincentral": "spc",
+    "swedencentral": "swc",
+    "switzerlandnorth": "chn",
+    "switzerlandwest": "chw",
+    "uaenorth": "uan",
+    "uksouth": "uks",
+    "westeurope": "weu",
+    "westus": "wus",
+    "westus3": "wus3",
+}
+
+
+@dataclass(frozen=True)
+class NameRule:
+    """What Azure accepts for one resource type's name."""
+
+    abbreviation: str
+    max_length: int
+    min_length: int = 1
+    lowercase: bool = False
+    hyphens: bool = True
+    globally_unique: bool = False
+
+
+# CAF abbreviations; limits from the Azure naming rules of each resource provider.
+RULES: dict[str, NameRule] = {
+    "resource_group": NameRule("rg", 90),
+    "openai": NameRule("oai", 64, 2, lowercase=True, globally_unique=True),
+    "key_vault": NameRule("kv", 24, 3, lowercase=True, globally_unique=True),
+    "apim": NameRule("apim", 50, 1, lowercase=True, globally_unique=True),
+    "virtual_network": NameRule("vnet", 64, 2),
+    "subnet": NameRule("snet", 80),
+    "nsg": NameRule("nsg", 80),
+    "public_ip": NameRule("pip", 80),
+    "app_gateway": NameRule("agw", 80),
+    "waf_policy": NameRule("waf", 128, hyphens=False),
+    "private_endpoint": NameRule("pep", 64),
+    "user_identity": NameRule("id", 128, 3),
+    "log_analytics": NameRule("log", 63, 4),
+    "app_insights": NameRule("appi", 255),
+    "action_group": NameRule("ag", 260),
+    "alert": NameRule("alrt", 260),
+}
+
+
+@dataclass(frozen=True)
+class Namer:
+    """Names every resource of one stack: `<abbrev>-<workload>-<env>-<region>[-<instance>][-<suffix>]`."""
+
+    workload: str
+    environment: str
+    stack: str
+    location: str
+    suffix_override: str = ""
+
+    @property
+    def suffix(self) -> str:
+        """Stable per stack, so globally unique names survive re-runs and differ between stacks."""
+        if self.suffix_override:
+            return self.suffix_override
+        digest = hashlib.sha256(f"{self.workload}/{self.stack}/{self.location}".encode()).hexdigest()
+        return digest[:5]
+
+    def name(self, kind: str, instance: str = "", *, location: str | None = None) -> str:
+        rule = RULES[kind]
+        region = REGION_ABBREVIATIONS.get(location or self.location, location or self.location)
+        parts = [rule.abbreviation, self.workload, self.environment, region]
+        if instance:
+            parts.append(instance)
+        tail = self.suffix if rule.globally_unique else ""
+        return clamp(parts, rule, tail)
+
+    def custom_subdomain(self, account_name: str) -> str:
+        """The OpenAI endpoint label equals the account name: both are globally unique DNS labels."""
+        return account_name
+
+    def deterministic_guid(self, *parts: str) -> str:
+        """GUID-named resources (role assignments, workbooks) get a stable id per stack and purpose."""
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join((self.workload, self.stack, *parts))))
+
+
+def clamp(parts: list[str], rule: NameRule, tail: str = "") -> str:
+    """Joins name parts and trims the middle so the name fits, keeping the type prefix and unique tail."""
+    sep = "-" if rule.hyphens else ""
+    clean = [_clean(p, rule) for p in parts if p]
+    if tail:
+        clean.append(tail)
+    name = sep.join(c for c in clean if c)
+    if len(name) > rule.max_length:
+        keep_tail = (sep + tail) if tail else ""
+        name = name[: rule.max_length - len(keep_tail)].rstrip("-") + keep_tail
+    name = re.sub(r"-{2,}", "-", name).strip("-")
+    if len(name) < rule.min_length:
+        raise ValueError(f"name {name!r} is shorter than {rule.min_length} characters")
+    return name
+
+
+def _clean(text: str, rule: NameRule) -> str:
+    allowed = r"[^A-Za-z0-9-]" if rule.hyphens else r"[^A-Za-z0-9]"
+    text = re.sub(allowed, "", text)
+    return text.lower() if rule.lowercase else text
+
+
+def standard_tags(*, environment: str, owner: str, cost_center: str, project: str, stack: str) -> dict[str, str]:
+    """Tags every taggable resource carries (passed explicitly: transforms do not run under mocks)."""
+    return {
+        "environment": environment,
+        "owner": owner,
+        "costCenter": cost_center,
+        "project": project,
+        "stack": stack,
+        "managedBy": "pulumi",
+    }

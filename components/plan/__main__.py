@@ -1,0 +1,52 @@
+"""`python -m components.plan --stack dev`: the offline plan. Exit 0 ok, 1 mandatory violation, 2 bad config."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from components.config import ConfigError
+from components.plan import artefacts
+from components.plan.engine import PROJECT_DIR, run_program
+from components.plan.policy import evaluate_policies, has_mandatory_violation
+
+
+def write_plan(stack: str, out_root: Path) -> tuple[str, bool]:
+    """Runs the program and writes build/<stack>/; returns the summary and whether a mandatory rule failed."""
+    result = run_program(stack)
+    resources = result.resources()
+    report = evaluate_policies(resources, stack)
+    files = artefacts.apiops_files(resources)
+    out = out_root / stack
+    artefacts.reset_dir(out)
+    artefacts.write_text(out / "resources.json", artefacts.dump_json(resources))
+    artefacts.write_text(out / "outputs.json", artefacts.dump_json(result.outputs))
+    artefacts.write_text(out / "policy-report.json", artefacts.dump_json(report))
+    artefacts.write_text(out / "architecture.md", artefacts.architecture_markdown(stack, resources))
+    for relative, text in sorted(files.items()):
+        artefacts.write_text(out / relative, text)
+    summary = artefacts.summary_text(stack, resources, result.outputs, report, files)
+    artefacts.write_text(out / "summary.md", "```\n" + summary + "```\n")
+    return summary, has_mandatory_violation(report)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m components.plan", description=__doc__)
+    parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
+    parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="output root (default build/)")
+    args = parser.parse_args(argv)
+    try:
+        summary, failed = write_plan(args.stack, args.out)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    print(summary, end="")
+    if failed:
+        print(f"plan failed: mandatory policy violations, see build/{args.stack}/policy-report.json", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

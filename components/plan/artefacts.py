@@ -1,0 +1,150 @@
+"""Writes build/<stack>/: resources.json, outputs, the APIOps layout of APIM artefacts, the diagram and summary."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+APIM = "azure-native:apimanagement:"
+
+
+def dump_json(data: Any) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+def reset_dir(out: Path) -> None:
+    """A plan replaces the previous one whole, so nothing stale survives a rerun."""
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+
+
+def _last_segment(value: Any) -> str:
+    return str(value).rstrip("/").rsplit("/", 1)[-1]
+
+
+def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """The rendered APIM artefacts in the APIOps extractor's layout, so reviewers read what will run."""
+    files: dict[str, str] = {}
+    product_apis: dict[str, list[str]] = defaultdict(list)
+    for res in resources:
+        kind = res["type"].removeprefix(APIM) if res["type"].startswith(APIM) else None
+        inputs = res["inputs"]
+        if kind == "Api":
+            api = inputs["apiId"]
+            info = {k: v for k, v in inputs.items() if k != "value"}
+            files[f"apis/{api}/apiInformation.json"] = dump_json(info)
+            if isinstance(inputs.get("value"), str):
+                files[f"apis/{api}/specification.json"] = dump_json(json.loads(inputs["value"]))
+        elif kind == "ApiPolicy":
+            files[f"apis/{inputs['apiId']}/policy.xml"] = inputs["value"]
+        elif kind == "Product":
+            files[f"products/{inputs['productId']}/productInformation.json"] = dump_json(inputs)
+        elif kind == "ProductPolicy":
+            files[f"products/{inputs['productId']}/policy.xml"] = inputs["value"]
+        elif kind == "ProductApiLink":
+            product_apis[inputs["productId"]].append(_last_segment(inputs["apiId"]))
+        elif kind == "Backend":
+            files[f"backends/{inputs['backendId']}/backendInformation.json"] = dump_json(inputs)
+        elif kind == "NamedValue":
+            files[f"named values/{inputs['namedValueId']}/namedValueInformation.json"] = dump_json(inputs)
+        elif kind == "Logger":
+            files[f"loggers/{inputs['loggerId']}/loggerInformation.json"] = dump_json(inputs)
+        elif kind == "Diagnostic":
+            files[f"diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
+        elif kind == "ApiDiagnostic":
+            files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
+    for product, apis in product_apis.items():
+        files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
+    return files
+
+
+def _short_type(type_token: str) -> str:
+    return type_token.rsplit(":", 1)[-1]
+
+
+def _component_of(res: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -> str | None:
+    """The nearest ancestor that is one of our components (type token aoai-gateway:*)."""
+    parent = res.get("parent")
+    while parent and parent in by_urn:
+        if by_urn[parent]["type"].startswith("aoai-gateway:"):
+            return parent
+        parent = by_urn[parent].get("parent")
+    return None
+
+
+def architecture_markdown(stack: str, resources: list[Mapping[str, Any]]) -> str:
+    """Mermaid diagram: one node per component with what it holds, arrows for cross-component dependencies."""
+    by_urn = {r["urn"]: r for r in resources}
+    components = sorted(
+        (r for r in resources if r["type"].startswith("aoai-gateway:")), key=lambda r: r["name"]
+    )
+    owner = {r["urn"]: _component_of(r, by_urn) for r in resources}
+    contents: dict[str, Counter[str]] = defaultdict(Counter)
+    edges: set[tuple[str, str]] = set()
+    for res in resources:
+        home = owner.get(res["urn"])
+        if home is None or res["type"].startswith("aoai-gateway:"):
+            continue
+        contents[home][_short_type(res["type"])] += 1
+        for dep in res["dependsOn"]:
+            target = dep if by_urn.get(dep, {}).get("type", "").startswith("aoai-gateway:") else owner.get(dep)
+            if target and target != home:
+                edges.add((home, target))
+    ids = {c["urn"]: f"c{i}" for i, c in enumerate(components)}
+    lines = [
+        f"# Architecture of stack `{stack}`",
+        "",
+        "Drawn by the offline plan from the declared resources; an arrow means \"depends on\".",
+        "",
+        "```mermaid",
+        "flowchart LR",
+    ]
+    for comp in components:
+        held = "<br/>".join(f"{t} ×{n}" for t, n in sorted(contents[comp["urn"]].items()))
+        label = f"<b>{_short_type(comp['type'])}</b><br/>{held}" if held else f"<b>{_short_type(comp['type'])}</b>"
+        lines.append(f'  {ids[comp["urn"]]}["{label}"]')
+    for source, target in sorted(edges, key=lambda e: (ids[e[0]], ids[e[1]])):
+        lines.append(f"  {ids[source]} --> {ids[target]}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def summary_text(
+    stack: str,
+    resources: list[Mapping[str, Any]],
+    outputs: Mapping[str, Any],
+    report: Mapping[str, Any],
+    files: Mapping[str, str],
+) -> str:
+    custom = [r for r in resources if not r["type"].startswith("aoai-gateway:")]
+    types = Counter(_short_type(r["type"]) for r in custom)
+    verdicts = report.get("summary", {})
+    lines = [
+        f"aoai-gateway offline plan · stack {stack} · Pulumi mock engine: nothing was deployed",
+        f"resources: {len(custom)} Azure resources in {len(resources) - len(custom)} components",
+        "  " + ", ".join(f"{t} {n}" for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
+        f"APIM artefacts: {sum(1 for f in files if f.endswith('policy.xml'))} policies, "
+        f"{sum(1 for f in files if f.startswith('backends/'))} backends, "
+        f"{sum(1 for f in files if f.startswith('named values/'))} named values",
+        f"policy pack: {len(report.get('rules', []))} rules · "
+        f"{verdicts.get('mandatoryViolations', 0)} mandatory violations · "
+        f"{verdicts.get('advisoryViolations', 0)} advisory violations",
+        "outputs: " + ", ".join(f"{k}={_short_value(v)}" for k, v in sorted(outputs.items())),
+        f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, policy-report.json, apis/, products/, ...)",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _short_value(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."

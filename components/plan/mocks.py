@@ -1,0 +1,292 @@
+"""Mock Azure: answers resource registrations and function calls the way Azure Resource Manager would."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from google.protobuf import json_format
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
+
+SUBSCRIPTION_ID = "00000000-0000-0000-0000-0000000000aa"
+TENANT_ID = "00000000-0000-0000-0000-0000000000bb"
+DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-0000000000cc"
+
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+
+# type token -> (ARM provider path, [(ARM segment, input holding that segment's name), ...]).
+_ARM_PATHS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "cognitiveservices:Account": ("Microsoft.CognitiveServices", [("accounts", "accountName")]),
+    "cognitiveservices:Deployment": (
+        "Microsoft.CognitiveServices",
+        [("accounts", "accountName"), ("deployments", "deploymentName")],
+    ),
+    "keyvault:Vault": ("Microsoft.KeyVault", [("vaults", "vaultName")]),
+    "keyvault:Secret": ("Microsoft.KeyVault", [("vaults", "vaultName"), ("secrets", "secretName")]),
+    "managedidentity:UserAssignedIdentity": ("Microsoft.ManagedIdentity", [("userAssignedIdentities", "resourceName")]),
+    "apimanagement:ApiManagementService": ("Microsoft.ApiManagement", [("service", "serviceName")]),
+    "apimanagement:Api": ("Microsoft.ApiManagement", [("service", "serviceName"), ("apis", "apiId")]),
+    "apimanagement:ApiPolicy": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("apis", "apiId"), ("policies", "policyId")],
+    ),
+    "apimanagement:ApiDiagnostic": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("apis", "apiId"), ("diagnostics", "diagnosticId")],
+    ),
+    "apimanagement:Diagnostic": ("Microsoft.ApiManagement", [("service", "serviceName"), ("diagnostics", "diagnosticId")]),
+    "apimanagement:NamedValue": ("Microsoft.ApiManagement", [("service", "serviceName"), ("namedValues", "namedValueId")]),
+    "apimanagement:Backend": ("Microsoft.ApiManagement", [("service", "serviceName"), ("backends", "backendId")]),
+    "apimanagement:Logger": ("Microsoft.ApiManagement", [("service", "serviceName"), ("loggers", "loggerId")]),
+    "apimanagement:Product": ("Microsoft.ApiManagement", [("service", "serviceName"), ("products", "productId")]),
+    "apimanagement:ProductApiLink": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("products", "productId"), ("apiLinks", "apiLinkId")],
+    ),
+    "apimanagement:ProductPolicy": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("products", "productId"), ("policies", "policyId")],
+    ),
+    "apimanagement:Subscription": ("Microsoft.ApiManagement", [("service", "serviceName"), ("subscriptions", "sid")]),
+    "network:VirtualNetwork": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName")]),
+    "network:Subnet": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName"), ("subnets", "subnetName")]),
+    "network:NetworkSecurityGroup": ("Microsoft.Network", [("networkSecurityGroups", "networkSecurityGroupName")]),
+    "network:PublicIPAddress": ("Microsoft.Network", [("publicIPAddresses", "publicIpAddressName")]),
+    "network:ApplicationGateway": ("Microsoft.Network", [("applicationGateways", "applicationGatewayName")]),
+    "network:WebApplicationFirewallPolicy": (
+        "Microsoft.Network",
+        [("ApplicationGatewayWebApplicationFirewallPolicies", "policyName")],
+    ),
+    "network:PrivateEndpoint": ("Microsoft.Network", [("privateEndpoints", "privateEndpointName")]),
+    "network:PrivateDnsZoneGroup": (
+        "Microsoft.Network",
+        [("privateEndpoints", "privateEndpointName"), ("privateDnsZoneGroups", "privateDnsZoneGroupName")],
+    ),
+    "privatedns:PrivateZone": ("Microsoft.Network", [("privateDnsZones", "privateZoneName")]),
+    "privatedns:VirtualNetworkLink": (
+        "Microsoft.Network",
+        [("privateDnsZones", "privateZoneName"), ("virtualNetworkLinks", "virtualNetworkLinkName")],
+    ),
+    "privatedns:PrivateRecordSet": (
+        "Microsoft.Network",
+        [("privateDnsZones", "privateZoneName"), ("A", "relativeRecordSetName")],
+    ),
+    "operationalinsights:Workspace": ("Microsoft.OperationalInsights", [("workspaces", "workspaceName")]),
+    "applicationinsights:Component": ("Microsoft.Insights", [("components", "resourceName")]),
+    "applicationinsights:Workbook": ("Microsoft.Insights", [("workbooks", "resourceName")]),
+    "monitor:ActionGroup": ("Microsoft.Insights", [("actionGroups", "actionGroupName")]),
+    "monitor:MetricAlert": ("Microsoft.Insights", [("metricAlerts", "ruleName")]),
+    "monitor:ScheduledQueryRule": ("Microsoft.Insights", [("scheduledQueryRules", "ruleName")]),
+}
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()
+
+
+def fake_guid(*parts: str) -> str:
+    return str(uuid.UUID(_digest(*parts)[:32]))
+
+
+def fake_key(*parts: str) -> str:
+    """A value shaped like an Azure access key; tests look for it in plain text."""
+    return _digest("key", *parts)[:32]
+
+
+def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
+    short = type_token.removeprefix("azure-native:")
+    if short == "resources:ResourceGroup":
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', name)}"
+    if short == "authorization:RoleAssignment":
+        return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{inputs.get('roleAssignmentName', name)}"
+    if short == "monitor:DiagnosticSetting":
+        return f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{inputs.get('name', name)}"
+    if short not in _ARM_PATHS:
+        return f"/subscriptions/{SUBSCRIPTION_ID}/providers/mock/{short}/{name}"
+    provider, segments = _ARM_PATHS[short]
+    path = "/".join(f"{segment}/{inputs.get(key, name)}" for segment, key in segments)
+    if short == "privatedns:PrivateRecordSet":
+        path = path.replace("/A/", f"/{inputs.get('recordType', 'A')}/")
+    group = inputs.get("resourceGroupName", "rg-mock")
+    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{provider}/{path}"
+
+
+class AzureMocks(pulumi.runtime.Mocks):
+    """Returns what Azure would: ARM ids, identities, endpoints and keys derived from the inputs."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # Subnet id -> prefix, so an internal APIM gets a private IP from its own subnet.
+        self._subnets: dict[str, str] = {}
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = _unwrap(args.inputs)
+        if not args.custom:
+            return None, inputs
+        short = args.typ.removeprefix("azure-native:")
+        resource_id = arm_id(args.typ, inputs, args.name)
+        state = dict(inputs)
+        state["id"] = resource_id
+        state["name"] = resource_id.rsplit("/", 1)[-1]
+        if short == "network:Subnet":
+            self._subnets[resource_id] = str(inputs.get("addressPrefix", "10.0.0.0/24"))
+        _add_outputs(short, resource_id, inputs, state, self._subnets)
+        return resource_id, state
+
+    def call(self, args: MockCallArgs) -> dict[str, Any]:
+        token = args.token.removeprefix("azure-native:")
+        inputs = _unwrap(args.args)
+        if token == "authorization:getClientConfig":
+            return {
+                "clientId": fake_guid("client"),
+                "objectId": DEPLOYER_OBJECT_ID,
+                "subscriptionId": SUBSCRIPTION_ID,
+                "tenantId": TENANT_ID,
+            }
+        if token == "cognitiveservices:listAccountKeys":
+            account = str(inputs.get("accountName"))
+            return {"key1": fake_key(account, "1"), "key2": fake_key(account, "2")}
+        if token == "apimanagement:listSubscriptionSecrets":
+            sid = str(inputs.get("sid"))
+            return {"primaryKey": fake_key(sid, "primary"), "secondaryKey": fake_key(sid, "secondary")}
+        raise NotImplementedError(f"the mock engine does not know the function {args.token}")
+
+
+def _add_outputs(
+    short: str, resource_id: str, inputs: Mapping[str, Any], state: dict[str, Any], subnets: Mapping[str, str]
+) -> None:
+    identity = inputs.get("identity")
+    if isinstance(identity, Mapping) and "SystemAssigned" in str(identity.get("type", "")):
+        state["identity"] = {
+            **identity,
+            "principalId": fake_guid("principal", resource_id),
+            "tenantId": TENANT_ID,
+        }
+    name = state["name"]
+    props = dict(inputs.get("properties") or {})
+    if short == "cognitiveservices:Account":
+        subdomain = props.get("customSubDomainName", name)
+        props["endpoint"] = f"https://{subdomain}.openai.azure.com/"
+        props["provisioningState"] = "Succeeded"
+        state["properties"] = props
+    elif short == "keyvault:Vault":
+        props["vaultUri"] = f"https://{name}.vault.azure.net/"
+        state["properties"] = props
+    elif short == "keyvault:Secret":
+        vault = inputs.get("vaultName")
+        props["secretUri"] = f"https://{vault}.vault.azure.net/secrets/{name}"
+        props["secretUriWithVersion"] = f"{props['secretUri']}/{_digest(resource_id)[:32]}"
+        props.pop("value", None)  # Azure never returns a secret's value from the management plane
+        state["properties"] = props
+    elif short == "apimanagement:ApiManagementService":
+        state["gatewayUrl"] = f"https://{name}.azure-api.net"
+        state["developerPortalUrl"] = f"https://{name}.developer.azure-api.net"
+        state["managementApiUrl"] = f"https://{name}.management.azure-api.net"
+        if inputs.get("virtualNetworkType") == "Internal":
+            subnet = str((inputs.get("virtualNetworkConfiguration") or {}).get("subnetResourceId", ""))
+            # Azure hands out the first usable address after its five reserved ones.
+            state["privateIPAddresses"] = [str(ipaddress.ip_network(subnets.get(subnet, "10.0.0.0/24"))[5])]
+        else:
+            state["publicIPAddresses"] = [_public_ip(resource_id)]
+    elif short == "managedidentity:UserAssignedIdentity":
+        state["principalId"] = fake_guid("principal", resource_id)
+        state["clientId"] = fake_guid("client", resource_id)
+        state["tenantId"] = TENANT_ID
+    elif short == "operationalinsights:Workspace":
+        state["customerId"] = fake_guid("workspace", resource_id)
+    elif short == "applicationinsights:Component":
+        key = fake_guid("ikey", resource_id)
+        state["instrumentationKey"] = key
+        state["appId"] = fake_guid("appid", resource_id)
+        state["connectionString"] = (
+            f"InstrumentationKey={key};IngestionEndpoint=https://{inputs.get('location', 'eastus')}"
+            ".in.applicationinsights.azure.com/"
+        )
+    elif short == "network:PublicIPAddress":
+        state["ipAddress"] = _public_ip(resource_id)
+    elif short == "apimanagement:Subscription":
+        state.pop("primaryKey", None)
+        state.pop("secondaryKey", None)
+
+
+def _public_ip(seed: str) -> str:
+    value = int(_digest(seed)[:4], 16)
+    return f"20.{value >> 8 & 0xFF}.{value & 0xFF}.{(value % 250) + 1}"
+
+
+def _unwrap(value: Any) -> Any:
+    """Removes the SDK's secret wrappers so the mock can compute outputs from the real values."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _unwrap(value.get("value"))
+        return {k: _unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_unwrap(v) for v in value]
+    return value
+
+
+@dataclass
+class Registration:
+    urn: str
+    type: str
+    name: str
+    parent: str
+    depends_on: list[str]
+    inputs: dict[str, Any]
+    custom: bool
+
+
+class RecordingMonitor(MockMonitor):
+    """Also records parent, dependencies and wire-form inputs, which only the monitor sees."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+        self._lock = threading.Lock()
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack's type out of its children's URNs; the stock mock does not.
+        if parent.split("::")[2:3] == ["pulumi:pulumi:Stack"]:
+            parent = ""
+        return super().make_urn(parent, type_, name)
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        inputs = redact(json_format.MessageToDict(request.object))
+        registration = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            parent=request.parent,
+            depends_on=sorted(set(request.dependencies)),
+            inputs=inputs,
+            custom=bool(request.custom),
+        )
+        with self._lock:
+            self.registrations[response.urn] = registration
+        return response
+
+
+def redact(value: Any) -> Any:
+    """Wire form for resources.json: secrets become "[secret]", whole floats become ints."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET
+        return {k: redact(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value

@@ -1,0 +1,152 @@
+"""Stack settings: every class of bad input is refused with one line naming the key, value and what is allowed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, Settings, parse_settings
+from components.plan.__main__ import main as plan_main
+from components.plan.engine import stack_config
+from tests.conftest import with_overrides
+
+
+def settings_for(stack: str, **overrides: Any) -> Settings:
+    values = with_overrides(stack, **overrides)
+    prefix = "aoai-gateway:"
+    return parse_settings({k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)})
+
+
+def refused(stack: str = "dev", **overrides: Any) -> str:
+    with pytest.raises(ConfigError) as caught:
+        settings_for(stack, **overrides)
+    message = str(caught.value)
+    assert "\n" not in message, "errors are one line"
+    return message
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stacks_parse(stack: str) -> None:
+    settings = settings_for(stack)
+    assert settings.environment == stack
+    assert settings.openai_backends and settings.products
+
+
+def test_prod_is_hardened_by_its_values() -> None:
+    prod = settings_for("prod")
+    assert prod.apim.virtual_network_type == "Internal"
+    assert prod.network.enabled and not prod.network.public_openai_access
+    assert prod.edge.enabled and prod.edge.waf_mode == "Prevention"
+
+
+def test_unknown_top_level_key_is_refused() -> None:
+    message = refused(**{"locaton": "swedencentral"})
+    assert "aoai-gateway:locaton" in message and "unknown setting" in message and "location" in message
+
+
+def test_unknown_nested_key_is_refused() -> None:
+    message = refused(apim={"skuu": "Premium"})
+    assert "aoai-gateway:apim.skuu" in message and "publisherEmail" in message
+
+
+def test_wrong_type_names_key_and_value() -> None:
+    message = refused(apim={"capacity": "two"})
+    assert message == "aoai-gateway:apim.capacity = 'two': expected a whole number"
+
+
+def test_out_of_range_number() -> None:
+    message = refused(monitoring={"retentionDays": 5})
+    assert "aoai-gateway:monitoring.retentionDays = 5" in message and "30..730" in message
+
+
+def test_unknown_enum_value_lists_allowed() -> None:
+    message = refused(apim={"sku": "Platinum"})
+    assert "aoai-gateway:apim.sku = 'Platinum'" in message and "Developer, Basic, Standard, Premium" in message
+
+
+def test_missing_required_key() -> None:
+    values = with_overrides("dev")
+    del values["aoai-gateway:owner"]
+    with pytest.raises(ConfigError, match=r"aoai-gateway:owner: required setting is missing"):
+        parse_settings({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("aoai-gateway:")})
+
+
+def test_internal_network_needs_a_sku_that_supports_it() -> None:
+    message = refused("prod", apim={"sku": "StandardV2", "capacity": 1})
+    assert "aoai-gateway:apim.virtualNetworkType = 'Internal'" in message and "Developer, Premium" in message
+
+
+def test_capacity_checked_against_sku() -> None:
+    assert "out of range for Developer; allowed 1..1" in refused(apim={"capacity": 2})
+
+
+def test_model_sku_and_capacity() -> None:
+    dep = "openaiBackends"
+    assert "expected one of Standard, GlobalStandard" in refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "Turbo"}}}}})
+    assert "allowed 1..100000" in refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"capacity": 0}}}}})
+    message = refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "ProvisionedManaged", "capacity": 12}}}}})
+    assert "at least 15 PTUs in steps of 5" in message
+
+
+def test_product_limits_must_be_positive_and_present() -> None:
+    assert "aoai-gateway:products.internal.rateLimit.calls = 0" in refused(products={"internal": {"rateLimit": {"calls": 0}}})
+    assert "aoai-gateway:products.internal.tokensPerMinute = -5" in refused(products={"internal": {"tokensPerMinute": -5}})
+    message = refused(products={"internal": {"rateLimit": None, "tokensPerMinute": None, "tokenQuota": None}})
+    assert "every product needs rateLimit, tokensPerMinute or tokenQuota" in message
+
+
+def test_invalid_names_are_refused() -> None:
+    assert "invalid name" in refused(products={"Bad_Name": {"displayName": "x", "rateLimit": {"calls": 1}}})
+
+
+def test_lone_weight_is_meaningless() -> None:
+    message = refused(openaiBackends={"swc": {"weight": 5}})
+    assert "aoai-gateway:openaiBackends.swc.weight = 5" in message and "alone at priority 1" in message
+
+
+def test_prod_public_access_needs_explicit_opt_in() -> None:
+    message = refused("prod", network={"publicOpenaiAccess": True})
+    assert "unsafeAllowPublicAccessInProd" in message
+    opted_in = settings_for("prod", network={"publicOpenaiAccess": True, "unsafeAllowPublicAccessInProd": True})
+    assert opted_in.network.public_openai_access
+
+
+def test_subnets_overlap_and_size() -> None:
+    assert "overlaps network.subnets.appGateway" in refused("prod", network={"subnets": {"apim": "10.20.0.0/27"}})
+    assert "too small; needs /26 or larger" in refused("prod", network={"subnets": {"appGateway": "10.20.0.0/27"}})
+    assert "must lie inside network.addressSpace" in refused("prod", network={"subnets": {"apim": "10.99.1.0/27"}})
+    assert "expected an IPv4 CIDR" in refused("prod", network={"subnets": {"apim": "10.20.1.1/27"}})
+
+
+def test_prod_needs_an_alert_receiver_and_valid_emails() -> None:
+    assert "prod needs at least one alert receiver" in refused("prod", monitoring={"alertEmails": [], "alertWebhooks": None})
+    assert "aoai-gateway:monitoring.alertEmails[0] = 'not-an-email'" in refused(monitoring={"alertEmails": ["not-an-email"]})
+
+
+def test_duplicate_list_entries() -> None:
+    assert "duplicate entries" in refused(monitoring={"alertEmails": ["a@b.co", "a@b.co"]})
+
+
+def test_unknown_location() -> None:
+    assert "aoai-gateway:location = 'swedencentrl': not a known Azure region" in refused(location="swedencentrl")
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path: Any) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: aoai-gateway\n")
+    (tmp_path / "Pulumi.dup.yaml").write_text(
+        "config:\n  aoai-gateway:products:\n    internal: {}\n    internal: {}\n"
+    )
+    with pytest.raises(ConfigError, match=r"Pulumi.dup.yaml:4: duplicate key 'internal'"):
+        stack_config("dup", tmp_path)
+
+
+def test_unknown_stack_lists_known_ones() -> None:
+    with pytest.raises(ConfigError, match=r"unknown stack 'qa'.*known stacks: dev, prod"):
+        stack_config("qa")
+
+
+def test_plan_exits_2_with_one_line_on_config_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "qa"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("config error: unknown stack 'qa'")

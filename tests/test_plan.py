@@ -1,0 +1,103 @@
+"""The offline plan: resources.json shape, determinism, secrets, and the Pulumi.yaml rules the CLI enforces."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from components.config import Settings, camel, iter_fields
+from components.plan.__main__ import main as plan_main
+from components.plan.engine import PROJECT_DIR, PlanResult
+
+ROOT = PROJECT_DIR
+CLI_TYPES = {"string", "integer", "boolean", "array"}
+
+
+def _project() -> dict:
+    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+
+
+def _stack_keys(stack: str) -> set[str]:
+    return set(yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
+    for key, decl in _project()["config"].items():
+        assert decl.get("description"), f"{key} needs a description"
+        if "type" in decl:
+            assert decl["type"] in CLI_TYPES, f"{key}: type {decl['type']} breaks older CLIs"
+            if decl["type"] == "array":
+                assert decl.get("items", {}).get("type") in CLI_TYPES, f"{key}: arrays need items"
+        if "default" in decl and "type" in decl:
+            python_type = {"string": str, "integer": int, "boolean": bool, "array": list}[decl["type"]]
+            assert isinstance(decl["default"], python_type), f"{key}: default is not a {decl['type']}"
+
+
+def test_every_setting_is_declared_and_defaults_agree() -> None:
+    declared = _project()["config"]
+    fields = {camel(f.name): f for f in dataclasses.fields(Settings)}
+    assert set(declared) == set(fields)
+    defaults = {key: default for key, _, default, _ in iter_fields(Settings)}
+    for key, decl in declared.items():
+        if "default" in decl:
+            expected = defaults[key]
+            expected = list(expected) if isinstance(expected, tuple) else expected
+            assert decl["default"] == expected, f"{key}: Pulumi.yaml default differs from components/config.py"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_keys_without_default_are_set_in_every_stack(stack: str) -> None:
+    keys = _stack_keys(stack)
+    for key, decl in _project()["config"].items():
+        if "default" not in decl:
+            assert f"aoai-gateway:{key}" in keys, f"Pulumi.{stack}.yaml must set {key}"
+
+
+def test_stack_files_carry_the_same_keys() -> None:
+    assert _stack_keys("dev") == _stack_keys("prod")
+    assert _stack_keys("dev") == {f"aoai-gateway:{k}" for k in _project()["config"]}
+
+
+@pytest.mark.parametrize("fixture", ["dev_plan", "prod_plan"])
+def test_resources_json_shape(fixture: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(fixture)
+    resources = result.resources()
+    assert resources, "the plan declares resources"
+    assert [r["urn"] for r in resources] == sorted(r["urn"] for r in resources)
+    urns = {r["urn"] for r in resources}
+    for res in resources:
+        assert set(res) == {"urn", "type", "name", "parent", "dependsOn", "inputs"}
+        assert res["urn"].startswith(f"urn:pulumi:{result.stack}::aoai-gateway::")
+        assert res["urn"].endswith("::" + res["name"])
+        assert res["dependsOn"] == sorted(res["dependsOn"])
+        assert all(dep in urns for dep in res["dependsOn"]), f"{res['urn']} depends on an undeclared resource"
+        assert res["parent"] in urns or res["parent"].endswith("::pulumi:pulumi:Stack::aoai-gateway-" + result.stack)
+        json.dumps(res["inputs"])  # plain JSON
+
+
+def test_every_azure_resource_is_parented_to_a_component(dev_plan: PlanResult) -> None:
+    by_urn = {r["urn"]: r for r in dev_plan.resources()}
+    for res in by_urn.values():
+        if res["type"].startswith("azure-native:"):
+            assert by_urn.get(res["parent"], {}).get("type", "").startswith("aoai-gateway:"), res["urn"]
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_plan_is_byte_identical_on_rerun(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert plan_main(["--stack", "dev", "--out", str(tmp_path / "a")]) == 0
+    first_summary = capsys.readouterr().out
+    assert plan_main(["--stack", "dev", "--out", str(tmp_path / "b")]) == 0
+    assert capsys.readouterr().out == first_summary
+    first, second = _tree(tmp_path / "a" / "dev"), _tree(tmp_path / "b" / "dev")
+    assert first == second
+    for name in ("resources.json", "outputs.json", "policy-report.json", "architecture.md", "summary.md"):
+        assert name in first
+    assert "nothing was deployed" in first_summary
+    assert len(first_summary.splitlines()) <= 24, "the summary fits on one screen"
