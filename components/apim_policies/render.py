@@ -1,0 +1,134 @@
+"""Rendering the APIM policy templates (*.xml.j2 beside this module) into linted XML."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import NoReturn
+
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    UndefinedError,
+)
+
+from components.apim_policies.lint import PolicyLintError, Scope, check_policy
+
+TEMPLATES_DIR = Path(__file__).resolve().parent
+
+
+class PolicyRenderError(ValueError):
+    """A template did not render into a valid policy; one line per problem, naming the template."""
+
+    def __init__(self, template: str, problems: Collection[str]) -> None:
+        self.template = template
+        self.problems: tuple[str, ...] = tuple(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class _ContextError(Exception):
+    """Raised by a template's fail(...) when its context holds a value the policy cannot use."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise _ContextError(message)
+
+
+# [[ ]], [% %] and [# #] leave APIM's {{named-value}} and C# @(...) / @{...} untouched.
+_ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    undefined=StrictUndefined,
+    autoescape=True,
+    keep_trailing_newline=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    variable_start_string="[[",
+    variable_end_string="]]",
+    block_start_string="[%",
+    block_end_string="%]",
+    comment_start_string="[#",
+    comment_end_string="#]",
+)
+_ENV.globals["fail"] = _fail
+
+_UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
+_UNDEFINED_MEMBER = re.compile(r"^'[^']+' has no attribute '([^']+)'$")
+_BLANK_RUN = re.compile(r"\n{3,}")
+
+
+def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
+    """The innermost line of `filename` in a traceback that Jinja rewrote to template lines."""
+    line = None
+    while tb is not None:
+        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
+
+
+def _normalise(text: str) -> str:
+    """Same input, same bytes: LF endings, no trailing spaces, no blank runs, one final newline."""
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    return _BLANK_RUN.sub("\n\n", "\n".join(lines)).strip("\n") + "\n"
+
+
+def render_policy(
+    template: str,
+    *,
+    scope: Scope,
+    context: Mapping[str, object],
+    named_values: Collection[str],
+    backends: Collection[str],
+) -> str:
+    """Render `template` with `context`, lint the result for `scope`, and return the XML.
+
+    Raises PolicyRenderError when the template is missing or broken, the context lacks a variable
+    or holds an unusable value, or the rendered XML fails the linter (those lines, marked
+    "(rendered)", count in the rendered document).
+    """
+    try:
+        loaded = _ENV.get_template(template)
+    except TemplateNotFound:
+        raise PolicyRenderError(
+            template, [f"{template}: no such template in {TEMPLATES_DIR}"]
+        ) from None
+    except TemplateSyntaxError as exc:
+        raise PolicyRenderError(
+            template, [f"{template}:{exc.lineno}: template syntax error: {exc.message}"]
+        ) from None
+
+    def located(exc: BaseException) -> str:
+        line = _template_line(exc.__traceback__, loaded.filename)
+        return f"{template}:{line}" if line is not None else template
+
+    try:
+        rendered = loaded.render(dict(context))
+    except UndefinedError as exc:
+        message = exc.message or ""
+        if name := _UNDEFINED_NAME.match(message):
+            what = f"undefined variable '{name.group(1)}'"
+        elif member := _UNDEFINED_MEMBER.match(message):
+            what = f"undefined key '{member.group(1)}' in a context value"
+        else:
+            what = f"undefined value: {message}"
+        raise PolicyRenderError(template, [f"{located(exc)}: {what}"]) from None
+    except _ContextError as exc:
+        raise PolicyRenderError(template, [f"{located(exc)}: {exc}"]) from None
+
+    xml = _normalise(rendered)
+    try:
+        check_policy(
+            xml,
+            source=f"{template} (rendered)",
+            scope=scope,
+            named_values=named_values,
+            backends=backends,
+        )
+    except PolicyLintError as exc:
+        raise PolicyRenderError(template, [str(issue) for issue in exc.issues]) from exc
+    return xml

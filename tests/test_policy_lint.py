@@ -1,0 +1,165 @@
+"""Tests of the APIM policy linter: failing fixtures per rule, clean ones per scope and template."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from components.apim_policies import (
+    RULES,
+    LintIssue,
+    PolicyLintError,
+    Scope,
+    check_policy,
+    lint_policy,
+    render_policy,
+)
+
+LINT_CASES = Path(__file__).parent / "fixtures" / "policies" / "lint"
+NAMED_VALUES = {"aoai-key", "tenant.id"}
+BACKENDS = {"aoai-pool"}
+
+# First line of every fixture: <!-- lint-case scope=<scope> expect=<rule>@<line>[,...] -->
+_HEADER = re.compile(r"<!-- lint-case scope=(?P<scope>[a-z]+) expect=(?P<expect>\S*) -->")
+
+
+def _case(path: Path) -> tuple[str, Scope, list[tuple[str, int]]]:
+    text = path.read_text(encoding="utf-8")
+    header = _HEADER.match(text)
+    assert header, f"{path.name} must start with a lint-case header"
+    expected = []
+    for item in filter(None, header["expect"].split(",")):
+        rule, line = item.split("@")
+        expected.append((rule, int(line)))
+    return text, cast(Scope, header["scope"]), expected
+
+
+CASES = sorted(LINT_CASES.glob("*.xml"))
+
+
+@pytest.mark.parametrize("path", CASES, ids=[path.stem for path in CASES])
+def test_fixture_reports_exactly_the_expected_issues(path: Path) -> None:
+    text, scope, expected = _case(path)
+    issues = lint_policy(
+        text, source=path.name, scope=scope, named_values=NAMED_VALUES, backends=BACKENDS
+    )
+    assert [(issue.rule, issue.line) for issue in issues] == expected, "\n".join(map(str, issues))
+    for issue in issues:
+        assert str(issue).startswith(f"{path.name}:{issue.line}: ")
+        assert str(issue).endswith(f" [{issue.rule}]")
+
+
+def test_every_rule_has_a_failing_fixture_and_every_scope_a_clean_one() -> None:
+    failing: set[str] = set()
+    clean_scopes: set[Scope] = set()
+    for path in CASES:
+        _, scope, expected = _case(path)
+        failing.update(rule for rule, _ in expected)
+        if not expected:
+            clean_scopes.add(scope)
+    assert failing == set(RULES)
+    assert clean_scopes == {"global", "api", "operation", "product", "fragment"}
+
+
+def test_issue_string_names_source_line_and_rule() -> None:
+    issue = LintIssue(
+        source="apis/openai/policy.xml", line=12, rule="missing-base", message="no <base />"
+    )
+    assert str(issue) == "apis/openai/policy.xml:12: no <base /> [missing-base]"
+
+
+def test_policy_lint_error_carries_issues_one_line_each() -> None:
+    text, scope, expected = _case(LINT_CASES / "several-issues.xml")
+    with pytest.raises(PolicyLintError) as raised:
+        check_policy(text, source="several.xml", scope=scope, named_values=(), backends=())
+    error = raised.value
+    assert isinstance(error, ValueError)
+    assert [(issue.rule, issue.line) for issue in error.issues] == expected
+    assert str(error).splitlines() == [str(issue) for issue in error.issues]
+
+
+def test_check_policy_accepts_a_clean_document() -> None:
+    text, scope, _ = _case(LINT_CASES / "ok-product.xml")
+    check_policy(
+        text, source="ok-product.xml", scope=scope, named_values=NAMED_VALUES, backends=BACKENDS
+    )
+
+
+def test_unknown_scope_is_refused() -> None:
+    with pytest.raises(ValueError, match="scope 'tenant' is not one of"):
+        lint_policy("<policies />", source="p.xml", scope="tenant", named_values=(), backends=())  # type: ignore[arg-type]
+
+
+API_CONTEXTS = {
+    "managed-identity-pool": {
+        "auth_mode": "managed-identity",
+        "backend_id": "aoai-pool",
+        "backend_count": 3,
+        "token_metric_namespace": "aoai-gateway",
+        "deployment_dimension": True,
+    },
+    "managed-identity-single": {
+        "auth_mode": "managed-identity",
+        "backend_id": "aoai-pool",
+        "backend_count": 1,
+        "token_metric_namespace": "aoai-gateway",
+        "deployment_dimension": True,
+    },
+    "api-key-single": {
+        "auth_mode": "api-key",
+        "api_key_named_value": "aoai-key",
+        "backend_id": "aoai-pool",
+        "backend_count": 1,
+        "token_metric_namespace": "aoai-gateway",
+        "deployment_dimension": True,
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(API_CONTEXTS))
+def test_rendered_api_policy_lints_clean(name: str) -> None:
+    xml = render_policy(
+        "api.xml.j2",
+        scope="api",
+        context=API_CONTEXTS[name],
+        named_values=NAMED_VALUES,
+        backends=BACKENDS,
+    )
+    assert (
+        lint_policy(xml, source=name, scope="api", named_values=NAMED_VALUES, backends=BACKENDS)
+        == []
+    )
+
+
+def test_rendered_product_policy_lints_clean() -> None:
+    context = {
+        "product": "gold",
+        "rate_limit": {"calls": 600, "renewal_period": 60},
+        "token_limit": {"tokens_per_minute": 50_000},
+        "token_quota": {"tokens": 10_000_000, "period": "Monthly"},
+    }
+    xml = render_policy(
+        "product.xml.j2", scope="product", context=context, named_values=(), backends=()
+    )
+    assert lint_policy(xml, source="gold", scope="product", named_values=(), backends=()) == []
+
+
+def test_rendered_api_policy_fails_lint_at_global_scope() -> None:
+    """The same document is wrong where <base /> has no parent: the linter is scope-aware."""
+    xml = render_policy(
+        "api.xml.j2",
+        scope="api",
+        context=API_CONTEXTS["managed-identity-single"],
+        named_values=NAMED_VALUES,
+        backends=BACKENDS,
+    )
+    rules = {
+        issue.rule
+        for issue in lint_policy(
+            xml, source="g", scope="global", named_values=NAMED_VALUES, backends=BACKENDS
+        )
+    }
+    assert rules == {"base-not-allowed"}
