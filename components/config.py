@@ -10,13 +10,16 @@ import types
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pulumi
 
 from components.naming import REGION_ABBREVIATIONS
+from components.spec_patch import SpecError, load_spec, operation_ids
 
 PROJECT = "aoai-gateway"
+PROJECT_DIR = Path(__file__).resolve().parents[1]
 
 _REQUIRED: Any = dataclasses.MISSING
 _EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
@@ -224,7 +227,6 @@ class ModelPrice:
 
 ENVIRONMENTS = ("dev", "test", "prod")
 AUTH_MODES = ("managedIdentity", "apiKey")
-OPERATIONS = ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create", "ImageGenerations_Create")
 
 
 @dataclass(frozen=True)
@@ -241,7 +243,7 @@ class Settings:
     auth_mode: str = setting("How APIM authenticates to OpenAI: managedIdentity or apiKey (key in Key Vault).", "managedIdentity", choices=AUTH_MODES)
     protect_resources: bool = setting("Protect stateful resources (vault, accounts, APIM) from deletion.", False)
     spec_path: str = setting("OpenAPI spec of the inference API imported into APIM.", "specs/azure-openai-inference.json")
-    api_operations: tuple[str, ...] = setting("Operations (operationIds) of the spec to publish.", OPERATIONS[:3], item_pattern=r"^[A-Za-z_]+$")
+    api_operations: tuple[str, ...] = setting("Operations (operationIds) of the spec to publish.", ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create"), item_pattern=r"^[A-Za-z0-9_.-]+$")
     inference_api_version: str = setting("api-version clients use (stack output for SDKs).", "2024-10-21", pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$")
     network: NetworkSettings = setting("Private networking.", NetworkSettings())
     edge: EdgeSettings = setting("Application Gateway WAF in front of API Management.", EdgeSettings())
@@ -252,6 +254,18 @@ class Settings:
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    def api_spec(self) -> dict[str, Any]:
+        """Loads the spec named by specPath and checks that every published operation is in it."""
+        try:
+            spec = load_spec(PROJECT_DIR / self.spec_path)
+        except SpecError as exc:
+            raise ConfigError(f"{PROJECT}:specPath: {exc}") from None
+        available = operation_ids(spec)
+        for operation in self.api_operations:
+            if operation not in available:
+                _fail(f"{PROJECT}:apiOperations", operation, f"not an operation of {self.spec_path}; it has {', '.join(available)}")
+        return spec
 
 
 T = TypeVar("T")
@@ -457,9 +471,6 @@ def _check_combinations(s: Settings) -> None:
     if s.edge.min_capacity > s.edge.max_capacity:
         _fail(f"{ns}edge.minCapacity", s.edge.min_capacity, f"must not exceed edge.maxCapacity ({s.edge.max_capacity})")
     _check_network(s)
-    unknown_ops = sorted(set(s.api_operations) - set(OPERATIONS))
-    if unknown_ops:
-        _fail(f"{ns}apiOperations", unknown_ops[0], f"unknown operation; allowed: {', '.join(OPERATIONS)}")
     if s.is_prod and not s.monitoring.alert_emails and not s.monitoring.alert_webhooks:
         _fail(f"{ns}monitoring.alertEmails", [], "prod needs at least one alert receiver (alertEmails or alertWebhooks)")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import runpy
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,9 @@ from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.config import PROJECT, ConfigError
+from components.config import PROJECT, PROJECT_DIR, ConfigError
 from components.plan.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
 
-PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -96,8 +95,12 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     *,
     project_dir: Path = PROJECT_DIR,
+    program: Callable[[], object] | None = None,
 ) -> PlanResult:
-    """Runs __main__.py under mocks. `config` replaces the stack file (tests pass fixtures this way)."""
+    """Runs __main__.py (or `program`, for component tests) under mocks.
+
+    `config` replaces the stack file; tests pass fixture configs this way.
+    """
     values = dict(config) if config is not None else stack_config(stack, project_dir)
     pulumi.runtime.set_all_config({k: _as_config_string(v) for k, v in values.items()})
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
@@ -107,7 +110,7 @@ def run_program(
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     main = str(project_dir / "__main__.py")
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(main, run_name="__main__")))
+    _sync_await(run_pulumi_func(program or (lambda: runpy.run_path(main, run_name="__main__"))))
     outputs = _resolve_outputs()
     return PlanResult(stack=stack, registrations=list(monitor.registrations.values()), outputs=outputs)
 
