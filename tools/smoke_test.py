@@ -1,0 +1,540 @@
+"""Smoke test of a deployed stack: calls the gateway as a client would and reports each check.
+
+    python -m tools.smoke_test --stack dev
+    python -m tools.smoke_test --outputs outputs.json
+
+Exit status: 0 when every check passes, 1 when one fails, 2 when the stack outputs or the
+arguments cannot drive the checks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import openai
+from openai import AzureOpenAI
+
+# Must match the header names the APIM token-limit policy is rendered with.
+REMAINING_TOKENS_HEADER = "x-gateway-remaining-tokens"
+TOKENS_CONSUMED_HEADER = "x-gateway-tokens-consumed"
+
+# APIM subscription keys are 32 hex characters; this one can never have been issued.
+INVALID_SUBSCRIPTION_KEY = "smoke-test-invalid-subscription-key"
+
+# The burst may start with a partly used window (earlier checks spend from the same key),
+# so a gateway that enforces the limit answers 429 well within limit + this margin.
+BURST_MARGIN = 5
+
+PULUMI_TIMEOUT_SECONDS = 120
+
+REQUIRED_OUTPUTS = (
+    "gatewayUrl",
+    "apiVersion",
+    "subscriptionKeys",
+    "chatDeployment",
+    "embeddingDeployment",
+    "productLimits",
+)
+LIMIT_FIELDS = ("requestsPerPeriod", "renewalPeriodSeconds", "tokensPerMinute")
+
+
+class OutputsError(Exception):
+    """The stack outputs, or the products named on the command line, cannot drive the checks."""
+
+
+@dataclass(frozen=True)
+class ProductLimits:
+    requests_per_period: int | None
+    renewal_period_seconds: int | None
+    tokens_per_minute: int | None
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    gateway_url: str
+    api_version: str
+    subscription_keys: Mapping[str, str]
+    chat_deployment: str
+    embedding_deployment: str
+    product_limits: Mapping[str, ProductLimits]
+
+
+@dataclass(frozen=True)
+class CheckSettings:
+    product: str
+    burst_product: str | None
+    remaining_tokens_header: str = REMAINING_TOKENS_HEADER
+    tokens_consumed_header: str = TOKENS_CONSUMED_HEADER
+    max_tokens: int = 16
+    max_burst_calls: int = 120
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    detail: str
+    elapsed_ms: int
+
+    def line(self) -> str:
+        status = "PASS" if self.passed else "FAIL"
+        return f"{status}  {self.name:<16} {self.elapsed_ms:>6} ms  {self.detail}"
+
+
+ClientFactory = Callable[[str], AzureOpenAI]
+Check = Callable[[StackOutputs, CheckSettings, ClientFactory], tuple[bool, str]]
+
+
+def parse_outputs(raw: object, source: str) -> StackOutputs:
+    """Validate the JSON object of stack outputs; every error names the output at fault."""
+    if not isinstance(raw, Mapping):
+        raise OutputsError(f"{source}: expected a JSON object of stack outputs, got {_kind(raw)}")
+    missing = [key for key in REQUIRED_OUTPUTS if key not in raw]
+    if missing:
+        raise OutputsError(
+            f"{source}: missing stack output(s) {', '.join(missing)}; "
+            f"the program must export {', '.join(REQUIRED_OUTPUTS)}"
+        )
+    gateway_url = _text(raw, "gatewayUrl", source)
+    _check_gateway_url(gateway_url, source)
+    subscription_keys = _keys(raw["subscriptionKeys"], source)
+    product_limits = _product_limits(raw["productLimits"], source)
+    uncovered = sorted(set(subscription_keys) - set(product_limits))
+    if uncovered:
+        raise OutputsError(
+            f"{source}: productLimits has no entry for product(s) {', '.join(uncovered)} "
+            "that subscriptionKeys lists"
+        )
+    return StackOutputs(
+        gateway_url=gateway_url,
+        api_version=_text(raw, "apiVersion", source),
+        subscription_keys=subscription_keys,
+        chat_deployment=_text(raw, "chatDeployment", source),
+        embedding_deployment=_text(raw, "embeddingDeployment", source),
+        product_limits=product_limits,
+    )
+
+
+def read_outputs_file(path: Path) -> StackOutputs:
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise OutputsError(f"{source}: cannot read the outputs file ({exc.strerror})") from exc
+    return parse_outputs(_json(text, source), source)
+
+
+def read_stack_outputs(stack: str) -> StackOutputs:
+    command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
+    shown = " ".join(command)
+    try:
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=PULUMI_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except FileNotFoundError as exc:
+        raise OutputsError(
+            "pulumi CLI not found on PATH; install it, or pass --outputs FILE holding the "
+            "stack outputs as JSON"
+        ) from exc
+    except subprocess.TimeoutExpired as exc:
+        raise OutputsError(f"`{shown}` did not finish within {PULUMI_TIMEOUT_SECONDS} s") from exc
+    if done.returncode != 0:
+        reason = _last_line(done.stderr) or f"exit status {done.returncode}"
+        raise OutputsError(f"`{shown}` failed: {reason}")
+    source = f"stack {stack}"
+    return parse_outputs(_json(done.stdout, source), source)
+
+
+def choose_products(
+    outputs: StackOutputs, product: str | None, burst_product: str | None
+) -> tuple[str, str | None]:
+    """Pick the product for the chat/embedding checks and the one whose request limit to burst.
+
+    By default the chat product is one with a token limit (so the token headers must be
+    present) and the burst product is the one with the smallest request limit (fewest calls).
+    """
+    known = sorted(outputs.subscription_keys)
+    for flag, name in (("--product", product), ("--burst-product", burst_product)):
+        if name is not None and name not in outputs.subscription_keys:
+            raise OutputsError(
+                f"{flag} {name!r} is not in the stack's subscriptionKeys ({', '.join(known)})"
+            )
+    if product is None:
+        token_limited = [p for p in known if outputs.product_limits[p].tokens_per_minute]
+        product = (token_limited or known)[0]
+    if burst_product is None:
+        limited = [
+            (limit, p)
+            for p in known
+            if (limit := outputs.product_limits[p].requests_per_period) is not None
+        ]
+        burst_product = min(limited)[1] if limited else None
+    return product, burst_product
+
+
+def client_factory(outputs: StackOutputs, timeout_seconds: float) -> ClientFactory:
+    def make(subscription_key: str) -> AzureOpenAI:
+        # max_retries=0: a retry would hide exactly the 401/429 behaviour being checked.
+        return AzureOpenAI(
+            azure_endpoint=outputs.gateway_url,
+            api_key=subscription_key,
+            api_version=outputs.api_version,
+            max_retries=0,
+            timeout=timeout_seconds,
+        )
+
+    return make
+
+
+def check_chat(
+    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
+) -> tuple[bool, str]:
+    client = client_for(outputs.subscription_keys[settings.product])
+    raw = client.chat.completions.with_raw_response.create(
+        model=outputs.chat_deployment,
+        messages=[{"role": "user", "content": "Reply with the single word: pong"}],
+        max_tokens=settings.max_tokens,
+    )
+    completion = raw.parse()
+    where = f"{outputs.chat_deployment} via {settings.product}"
+    if not completion.choices:
+        return False, f"{where}: HTTP {raw.status_code} but the completion has no choices"
+    usage = f"{completion.usage.total_tokens} tokens" if completion.usage else "no usage"
+    if outputs.product_limits[settings.product].tokens_per_minute is None:
+        return True, f"{where}: {usage}; product sets no tokensPerMinute, headers not required"
+    found: list[str] = []
+    problems: list[str] = []
+    for name in (settings.tokens_consumed_header, settings.remaining_tokens_header):
+        value = raw.headers.get(name)
+        if value is None:
+            problems.append(f"{name} missing")
+        elif not value.strip().isdigit():
+            problems.append(f"{name}={value!r} is not a whole number")
+        else:
+            found.append(f"{name}={value.strip()}")
+    if problems:
+        return False, f"{where}: answered, but token headers are wrong: {'; '.join(problems)}"
+    return True, f"{where}: {usage}; {', '.join(found)}"
+
+
+def check_embedding(
+    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
+) -> tuple[bool, str]:
+    client = client_for(outputs.subscription_keys[settings.product])
+    result = client.embeddings.create(
+        model=outputs.embedding_deployment,
+        input="aoai-gateway smoke test",
+        encoding_format="float",
+    )
+    where = f"{outputs.embedding_deployment} via {settings.product}"
+    if not result.data or not result.data[0].embedding:
+        return False, f"{where}: the response carries no embedding vector"
+    return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
+
+
+def check_wrong_key(
+    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
+) -> tuple[bool, str]:
+    client = client_for(INVALID_SUBSCRIPTION_KEY)
+    try:
+        client.embeddings.create(
+            model=outputs.embedding_deployment, input="wrong key", encoding_format="float"
+        )
+    except openai.AuthenticationError as exc:
+        return True, f"HTTP 401: {_error_message(exc)}"
+    except openai.APIStatusError as exc:
+        return False, f"expected HTTP 401, got {exc.status_code}: {_error_message(exc)}"
+    return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
+
+
+def check_burst(
+    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
+) -> tuple[bool, str]:
+    product = settings.burst_product
+    if product is None:
+        return False, "no product in productLimits sets requestsPerPeriod; nothing to burst"
+    limits = outputs.product_limits[product]
+    limit = limits.requests_per_period
+    if limit is None:
+        return False, f"product {product} sets no requestsPerPeriod; nothing to burst"
+    window = f"limit {limit} per {limits.renewal_period_seconds} s"
+    budget = limit + BURST_MARGIN
+    if budget > settings.max_burst_calls:
+        return False, (
+            f"{product} ({window}) needs up to {budget} calls, above --max-burst-calls "
+            f"{settings.max_burst_calls}; raise it or pick --burst-product"
+        )
+    client = client_for(outputs.subscription_keys[product])
+    for call in range(1, budget + 1):
+        try:
+            client.embeddings.create(
+                model=outputs.embedding_deployment, input="burst", encoding_format="float"
+            )
+        except openai.RateLimitError as exc:
+            retry_after = exc.response.headers.get("retry-after")
+            if retry_after is None:
+                return False, f"{product}: 429 on call {call} but no Retry-After header"
+            if not _is_retry_after(retry_after):
+                return False, (
+                    f"{product}: 429 on call {call} but Retry-After {retry_after!r} is "
+                    "neither seconds nor an HTTP date"
+                )
+            return True, f"{product}: 429 on call {call} ({window}), Retry-After {retry_after}"
+    return False, f"{product}: no 429 after {budget} calls ({window})"
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("chat completion", check_chat),
+    ("embedding", check_embedding),
+    ("wrong key 401", check_wrong_key),
+    ("burst 429", check_burst),
+)
+
+
+def run_checks(
+    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
+) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    for name, check in CHECKS:
+        started = time.perf_counter()
+        try:
+            passed, detail = check(outputs, settings, client_for)
+        except openai.APIStatusError as exc:
+            passed, detail = False, f"HTTP {exc.status_code}: {_error_message(exc)}"
+        except openai.APIError as exc:
+            cause = f" ({exc.__cause__})" if exc.__cause__ else ""
+            passed, detail = False, _clip(f"{type(exc).__name__}: {exc.message}{cause}")
+        elapsed_ms = round((time.perf_counter() - started) * 1000)
+        results.append(CheckResult(name, passed, detail, elapsed_ms))
+    return results
+
+
+def format_report(results: Sequence[CheckResult], outputs: StackOutputs, source: str) -> str:
+    failed = sum(not result.passed for result in results)
+    verdict = (
+        f"all {len(results)} checks passed"
+        if not failed
+        else f"{failed} of {len(results)} checks failed"
+    )
+    return "\n".join(
+        [
+            f"smoke test of {source}: {outputs.gateway_url} (api-version {outputs.api_version})",
+            *(result.line() for result in results),
+            verdict,
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.outputs is not None:
+            source = str(args.outputs)
+            outputs = read_outputs_file(args.outputs)
+        else:
+            source = f"stack {args.stack}"
+            outputs = read_stack_outputs(args.stack)
+        product, burst_product = choose_products(outputs, args.product, args.burst_product)
+    except OutputsError as exc:
+        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        return 2
+    settings = CheckSettings(
+        product=product,
+        burst_product=burst_product,
+        remaining_tokens_header=args.remaining_tokens_header,
+        tokens_consumed_header=args.tokens_consumed_header,
+        max_tokens=args.max_tokens,
+        max_burst_calls=args.max_burst_calls,
+    )
+    results = run_checks(outputs, settings, client_factory(outputs, args.timeout))
+    print(format_report(results, outputs, source))
+    return 0 if all(result.passed for result in results) else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.smoke_test",
+        description="Call a deployed gateway as a client would; exit 0 only if every check passes.",
+    )
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--stack", help="read outputs with `pulumi stack output` for this stack")
+    where.add_argument("--outputs", type=Path, help="read outputs from this JSON file instead")
+    parser.add_argument("--product", help="product for the chat and embedding checks")
+    parser.add_argument("--burst-product", help="product whose request limit the burst hits")
+    parser.add_argument("--remaining-tokens-header", default=REMAINING_TOKENS_HEADER)
+    parser.add_argument("--tokens-consumed-header", default=TOKENS_CONSUMED_HEADER)
+    parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per call")
+    parser.add_argument("--max-tokens", type=_positive_int, default=16)
+    parser.add_argument(
+        "--max-burst-calls",
+        type=_positive_int,
+        default=120,
+        help="refuse to burst a product whose limit needs more calls than this",
+    )
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
+    return value
+
+
+def _json(text: str, source: str) -> object:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise OutputsError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+
+
+def _text(raw: Mapping[str, object], key: str, source: str) -> str:
+    value = raw[key]
+    if not isinstance(value, str) or not value.strip():
+        raise OutputsError(f"{source}: output {key} must be a non-empty string, got {_kind(value)}")
+    return value
+
+
+def _check_gateway_url(url: str, source: str) -> None:
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
+    if not host or not secure or parts.query or parts.fragment:
+        raise OutputsError(
+            f"{source}: output gatewayUrl {url!r} must be an https:// base URL without query "
+            "(plain http is accepted only for a loopback test gateway)"
+        )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _keys(value: object, source: str) -> dict[str, str]:
+    # Values are secrets: errors name the product, never the key.
+    if not isinstance(value, Mapping) or not value:
+        raise OutputsError(
+            f"{source}: output subscriptionKeys must be a non-empty object of product to key, "
+            f"got {_kind(value)}"
+        )
+    keys: dict[str, str] = {}
+    for product, key in value.items():
+        if not isinstance(key, str) or not key:
+            raise OutputsError(
+                f"{source}: subscriptionKeys.{product} must be a non-empty string, got {_kind(key)}"
+            )
+        keys[str(product)] = key
+    return keys
+
+
+def _product_limits(value: object, source: str) -> dict[str, ProductLimits]:
+    if not isinstance(value, Mapping) or not value:
+        raise OutputsError(
+            f"{source}: output productLimits must be a non-empty object of product to limits, "
+            f"got {_kind(value)}"
+        )
+    limits: dict[str, ProductLimits] = {}
+    for product, entry in value.items():
+        where = f"{source}: productLimits.{product}"
+        if not isinstance(entry, Mapping):
+            raise OutputsError(f"{where} must be an object with {', '.join(LIMIT_FIELDS)}")
+        absent = [field for field in LIMIT_FIELDS if field not in entry]
+        if absent:
+            raise OutputsError(f"{where} is missing {', '.join(absent)} (use null for no limit)")
+        parsed = ProductLimits(
+            requests_per_period=_limit(entry["requestsPerPeriod"], f"{where}.requestsPerPeriod"),
+            renewal_period_seconds=_limit(
+                entry["renewalPeriodSeconds"], f"{where}.renewalPeriodSeconds"
+            ),
+            tokens_per_minute=_limit(entry["tokensPerMinute"], f"{where}.tokensPerMinute"),
+        )
+        if (parsed.requests_per_period is None) != (parsed.renewal_period_seconds is None):
+            raise OutputsError(
+                f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both "
+                "be null"
+            )
+        limits[str(product)] = parsed
+    return limits
+
+
+def _limit(value: object, where: str) -> int | None:
+    if value is None:
+        return None
+    # Pulumi may hand integers back as floats (1000.0); accept those, reject 2.5 and booleans.
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise OutputsError(f"{where} must be a whole number of at least 1 or null, got {value!r}")
+    return value
+
+
+def _is_retry_after(value: str) -> bool:
+    text = value.strip()
+    if text.isdigit():
+        return True
+    try:
+        parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, Mapping) and isinstance(body.get("message"), str):
+        return _clip(str(body["message"]))
+    return _clip(exc.message)
+
+
+def _kind(value: object) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    flat = _one_line(text)
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+if __name__ == "__main__":
+    sys.exit(main())
