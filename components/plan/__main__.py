@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from components.config import ConfigError
 from components.plan import artefacts
@@ -12,9 +14,9 @@ from components.plan.engine import PROJECT_DIR, run_program
 from components.plan.policy import evaluate_policies, has_mandatory_violation
 
 
-def write_plan(stack: str, out_root: Path) -> tuple[str, bool]:
+def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
     """Runs the program and writes build/<stack>/; returns the summary and whether a mandatory rule failed."""
-    result = run_program(stack)
+    result = run_program(stack, config)
     resources = result.resources()
     report = evaluate_policies(resources, stack)
     files = artefacts.apiops_files(resources)
