@@ -1,0 +1,130 @@
+"""Azure OpenAI accounts (one per backend region) and their model deployments."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native.cognitiveservices as cognitiveservices
+
+from components.config import OpenAiBackendSettings
+from components.shared import diagnostic_setting, private_endpoint
+
+
+@dataclass
+class OpenAiBackendsArgs:
+    backends: Mapping[str, OpenAiBackendSettings]
+    account_names: Mapping[str, str]
+    resource_group_name: pulumi.Input[str]
+    tags: dict[str, str]
+    workspace_id: pulumi.Input[str]
+    # Keys exist only for the api-key mode; with managed identity local auth is switched off.
+    disable_local_auth: bool = True
+    public_network_access: bool = False
+    private_endpoint_subnet_id: pulumi.Input[str] | None = None
+    private_dns_zone_id: pulumi.Input[str] | None = None
+    protect: bool = False
+
+
+@dataclass(frozen=True)
+class OpenAiAccount:
+    """What the gateway needs to know about one backend."""
+
+    id: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    priority: int
+    weight: int
+
+
+class OpenAiBackends(pulumi.ComponentResource):
+    accounts: dict[str, OpenAiAccount]
+    # Only in api-key mode: each account's primary key, a Pulumi secret, for the Key Vault.
+    keys: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: OpenAiBackendsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aoai-gateway:openai:OpenAiBackends", name, None, opts)
+        private = not args.public_network_access
+        self.accounts = {}
+        self.keys = {}
+        for backend_name, backend in sorted(args.backends.items()):
+            account_name = args.account_names[backend_name]
+            account = cognitiveservices.Account(
+                f"{name}-{backend_name}",
+                account_name=account_name,
+                resource_group_name=args.resource_group_name,
+                location=backend.location,
+                kind="OpenAI",
+                sku=cognitiveservices.SkuArgs(name="S0"),
+                identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
+                properties=cognitiveservices.AccountPropertiesArgs(
+                    # Entra ID tokens and private endpoints both need a custom subdomain.
+                    custom_sub_domain_name=account_name,
+                    disable_local_auth=args.disable_local_auth,
+                    public_network_access="Disabled" if private else "Enabled",
+                    network_acls=cognitiveservices.NetworkRuleSetArgs(
+                        default_action="Deny" if private else "Allow",
+                        bypass="AzureServices",
+                    ),
+                    restrict_outbound_network_access=True,
+                    allowed_fqdn_list=[],
+                ),
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            self._deployments(f"{name}-{backend_name}", account, backend, args)
+            diagnostic_setting(f"{name}-{backend_name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self)
+            if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
+                private_endpoint(
+                    f"{name}-{backend_name}-pe",
+                    endpoint_name=f"pep-{account_name}",
+                    target_id=account.id,
+                    group_id="account",
+                    subnet_id=args.private_endpoint_subnet_id,
+                    dns_zone_id=args.private_dns_zone_id,
+                    resource_group_name=args.resource_group_name,
+                    location=backend.location,
+                    tags=args.tags,
+                    parent=self,
+                )
+            self.accounts[backend_name] = OpenAiAccount(
+                id=account.id,
+                endpoint=account.properties.endpoint,
+                priority=backend.priority,
+                weight=backend.weight,
+            )
+            if not args.disable_local_auth:
+                keys = cognitiveservices.list_account_keys_output(
+                    account_name=account.name,
+                    resource_group_name=args.resource_group_name,
+                    opts=pulumi.InvokeOutputOptions(parent=self),
+                )
+                self.keys[backend_name] = pulumi.Output.secret(keys.key1).apply(lambda key: key or "")
+        self.register_outputs({name: account.id for name, account in self.accounts.items()})
+
+    def _deployments(
+        self,
+        prefix: str,
+        account: cognitiveservices.Account,
+        backend: OpenAiBackendSettings,
+        args: OpenAiBackendsArgs,
+    ) -> None:
+        # Azure rejects concurrent deployment operations on one account, so each waits for the previous.
+        previous: pulumi.Resource | None = None
+        for deployment_name, deployment in sorted(backend.deployments.items()):
+            previous = cognitiveservices.Deployment(
+                f"{prefix}-{deployment_name}",
+                deployment_name=deployment_name,
+                account_name=account.name,
+                resource_group_name=args.resource_group_name,
+                sku=cognitiveservices.SkuArgs(name=deployment.sku, capacity=deployment.capacity),
+                properties=cognitiveservices.DeploymentPropertiesArgs(
+                    model=cognitiveservices.DeploymentModelArgs(
+                        format="OpenAI", name=deployment.model, version=deployment.version
+                    ),
+                    version_upgrade_option=deployment.version_upgrade_option,
+                    rai_policy_name=deployment.content_filter,
+                ),
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
+            )

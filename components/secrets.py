@@ -1,0 +1,108 @@
+"""Key Vault (RBAC, soft delete, purge protection) and the secrets the gateway reads through named values."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native.keyvault as keyvault
+
+from components.shared import diagnostic_setting, private_endpoint
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """A secret to store: the value stays a Pulumi secret end to end; content type says what it is."""
+
+    value: pulumi.Input[str]
+    content_type: str
+
+
+@dataclass
+class SecretsArgs:
+    vault_name: str
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tenant_id: pulumi.Input[str]
+    tags: dict[str, str]
+    workspace_id: pulumi.Input[str]
+    secrets: Mapping[str, SecretValue] = field(default_factory=dict)
+    public_network_access: bool = False
+    soft_delete_retention_days: int = 90
+    private_endpoint_subnet_id: pulumi.Input[str] | None = None
+    private_dns_zone_id: pulumi.Input[str] | None = None
+    protect: bool = False
+
+
+class Secrets(pulumi.ComponentResource):
+    """One vault per stack; callers get versionless secret URIs so a rotated secret is picked up without a deploy."""
+
+    vault_id: pulumi.Output[str]
+    vault_name: pulumi.Output[str]
+    vault_uri: pulumi.Output[str]
+    secret_uris: dict[str, pulumi.Output[str]]
+
+    def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aoai-gateway:secrets:Secrets", name, None, opts)
+        private = not args.public_network_access
+        vault = keyvault.Vault(
+            f"{name}-vault",
+            vault_name=args.vault_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            properties=keyvault.VaultPropertiesArgs(
+                tenant_id=args.tenant_id,
+                sku=keyvault.SkuArgs(family="A", name="standard"),
+                enable_rbac_authorization=True,
+                enable_soft_delete=True,
+                soft_delete_retention_in_days=args.soft_delete_retention_days,
+                enable_purge_protection=True,
+                enabled_for_deployment=False,
+                enabled_for_disk_encryption=False,
+                enabled_for_template_deployment=False,
+                public_network_access="Disabled" if private else "Enabled",
+                network_acls=keyvault.NetworkRuleSetArgs(
+                    # Deny by default even when public; trusted Azure services (APIM among them)
+                    # still reach the vault through the bypass.
+                    default_action="Deny" if private else "Allow",
+                    bypass="AzureServices",
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.secret_uris = {}
+        for secret_name, secret in sorted(args.secrets.items()):
+            stored = keyvault.Secret(
+                f"{name}-{secret_name}",
+                secret_name=secret_name,
+                vault_name=vault.name,
+                resource_group_name=args.resource_group_name,
+                tags=args.tags,
+                properties=keyvault.SecretPropertiesArgs(
+                    value=pulumi.Output.secret(secret.value),
+                    content_type=secret.content_type,
+                    attributes=keyvault.SecretAttributesArgs(enabled=True),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.secret_uris[secret_name] = stored.properties.secret_uri
+        diagnostic_setting(f"{name}-vault-diag", target_id=vault.id, workspace_id=args.workspace_id, parent=self)
+        if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
+            private_endpoint(
+                f"{name}-vault-pe",
+                endpoint_name=f"pep-{args.vault_name}",
+                target_id=vault.id,
+                group_id="vault",
+                subnet_id=args.private_endpoint_subnet_id,
+                dns_zone_id=args.private_dns_zone_id,
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tags=args.tags,
+                parent=self,
+            )
+        self.vault_id = vault.id
+        self.vault_name = vault.name
+        self.vault_uri = vault.properties.vault_uri
+        self.register_outputs({"vaultId": self.vault_id, "vaultUri": self.vault_uri})

@@ -1,0 +1,112 @@
+"""Cross-cutting shapes every component uses the same way: role assignments, diagnostic settings, private endpoints."""
+
+from __future__ import annotations
+
+import uuid
+
+import pulumi
+import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.monitor as monitor
+import pulumi_azure_native.network as network
+
+# Built-in role definition ids (the same in every tenant).
+BUILTIN_ROLES: dict[str, str] = {
+    "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+    "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
+    "Key Vault Certificate User": "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
+    "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
+}
+
+
+def role_assignment(
+    name: str,
+    *,
+    role: str,
+    scope: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    description: str,
+) -> authorization.RoleAssignment:
+    """Grants a built-in role by name to a service principal; the assignment name is a GUID stable per stack."""
+    role_id = BUILTIN_ROLES[role]
+    return authorization.RoleAssignment(
+        name,
+        role_assignment_name=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}")),
+        scope=scope,
+        principal_id=principal_id,
+        # ServicePrincipal skips the directory lookup that fails while a new identity replicates.
+        principal_type="ServicePrincipal",
+        role_definition_id=pulumi.Output.concat(
+            "/subscriptions/", subscription_id, "/providers/Microsoft.Authorization/roleDefinitions/", role_id
+        ),
+        description=description,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def diagnostic_setting(
+    name: str,
+    *,
+    target_id: pulumi.Input[str],
+    workspace_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+    dedicated_tables: bool = False,
+    metrics: bool = True,
+) -> monitor.DiagnosticSetting:
+    """All logs and all metrics of one resource to the stack's Log Analytics workspace.
+
+    `metrics=False` only for types Azure refuses metric export on (network security groups).
+    """
+    return monitor.DiagnosticSetting(
+        name,
+        name="to-log-analytics",
+        resource_uri=target_id,
+        workspace_id=workspace_id,
+        # Resource-specific tables (e.g. ApiManagementGatewayLogs) are cheaper to query than AzureDiagnostics.
+        log_analytics_destination_type="Dedicated" if dedicated_tables else None,
+        logs=[monitor.DiagnosticsLogSettingsArgs(category_group="allLogs", enabled=True)],
+        metrics=[monitor.DiagnosticsMetricSettingsArgs(category="AllMetrics", enabled=True)] if metrics else None,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+
+
+def private_endpoint(
+    name: str,
+    *,
+    endpoint_name: str,
+    target_id: pulumi.Input[str],
+    group_id: str,
+    subnet_id: pulumi.Input[str],
+    dns_zone_id: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    location: str,
+    tags: dict[str, str],
+    parent: pulumi.Resource,
+) -> network.PrivateEndpoint:
+    """A private endpoint for one sub-resource plus the DNS zone group that registers its A record."""
+    endpoint = network.PrivateEndpoint(
+        name,
+        private_endpoint_name=endpoint_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        subnet=network.SubnetArgs(id=subnet_id),
+        custom_network_interface_name=f"{endpoint_name}-nic",
+        private_link_service_connections=[
+            network.PrivateLinkServiceConnectionArgs(
+                name=endpoint_name, private_link_service_id=target_id, group_ids=[group_id]
+            )
+        ],
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    network.PrivateDnsZoneGroup(
+        f"{name}-dns",
+        private_dns_zone_group_name="default",
+        private_endpoint_name=endpoint.name,
+        resource_group_name=resource_group_name,
+        private_dns_zone_configs=[network.PrivateDnsZoneConfigArgs(name=group_id, private_dns_zone_id=dns_zone_id)],
+        # A sibling of the endpoint, so depending on the component also waits for the DNS record.
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return endpoint

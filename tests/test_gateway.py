@@ -1,0 +1,254 @@
+"""Core gateway under the mock engine: hardened accounts, Key Vault named values, the patched spec, policies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from lxml import etree
+
+from components.apim_policies import lint_policy
+from components.config import PROJECT_DIR
+from components.plan.engine import PlanResult
+from components.plan.mocks import fake_key
+from components.spec_patch import dump_spec, load_spec, patch_spec
+from tests.conftest import of_type, plan_for, with_overrides
+
+KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
+OPENAI_USER = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+
+
+@pytest.fixture(scope="module")
+def api_key_plan() -> PlanResult:
+    return plan_for("dev", with_overrides("dev", authMode="apiKey"))
+
+
+def by_urn(result: PlanResult) -> dict[str, dict[str, Any]]:
+    return {r["urn"]: r for r in result.resources()}
+
+
+def one(result: PlanResult, type_suffix: str) -> dict[str, Any]:
+    found = of_type(result, type_suffix)
+    assert len(found) == 1, f"expected one {type_suffix}, found {len(found)}"
+    return found[0]
+
+
+# ---------------------------------------------------------------- OpenAI accounts
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_accounts_are_hardened(stack: str) -> None:
+    result = plan_for(stack)
+    accounts = of_type(result, "cognitiveservices:Account")
+    assert {a["inputs"]["accountName"].split("-")[3] for a in accounts}  # region code in the name
+    for account in accounts:
+        inputs = account["inputs"]
+        props = inputs["properties"]
+        assert inputs["kind"] == "OpenAI"
+        assert inputs["identity"] == {"type": "SystemAssigned"}
+        assert props["customSubDomainName"] == inputs["accountName"]
+        assert props["disableLocalAuth"] is True
+        if stack == "prod":
+            assert props["publicNetworkAccess"] == "Disabled"
+            assert props["networkAcls"]["defaultAction"] == "Deny"
+        else:
+            assert props["publicNetworkAccess"] == "Enabled"
+
+
+def test_one_account_per_backend_in_its_region(prod_plan: PlanResult) -> None:
+    locations = {a["inputs"]["location"] for a in of_type(prod_plan, "cognitiveservices:Account")}
+    assert locations == {"swedencentral", "francecentral", "germanywestcentral"}
+
+
+def test_deployments_of_one_account_are_chained(prod_plan: PlanResult) -> None:
+    deployments = of_type(prod_plan, "cognitiveservices:Deployment")
+    by_account: dict[str, list[dict[str, Any]]] = {}
+    for dep in deployments:
+        by_account.setdefault(dep["inputs"]["accountName"], []).append(dep)
+    assert len(by_account) == 3
+    for group in by_account.values():
+        group.sort(key=lambda d: d["inputs"]["deploymentName"])
+        for earlier, later in zip(group, group[1:], strict=False):
+            assert earlier["urn"] in later["dependsOn"], "a deployment waits for the previous one on its account"
+        assert not any(d["urn"] in group[0]["dependsOn"] for d in group[1:])
+
+
+def test_deployment_shape(prod_plan: PlanResult) -> None:
+    ptu = [d for d in of_type(prod_plan, "cognitiveservices:Deployment") if d["inputs"]["sku"]["name"] == "GlobalProvisionedManaged"]
+    assert ptu and ptu[0]["inputs"]["sku"]["capacity"] == 15
+    props = ptu[0]["inputs"]["properties"]
+    assert props["model"] == {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}
+    assert props["versionUpgradeOption"] == "NoAutoUpgrade" and props["raiPolicyName"] == "Microsoft.DefaultV2"
+
+
+# ---------------------------------------------------------------- Key Vault and named values
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_key_vault_is_hardened(stack: str) -> None:
+    props = one(plan_for(stack), "keyvault:Vault")["inputs"]["properties"]
+    assert props["enableRbacAuthorization"] is True
+    assert props["enablePurgeProtection"] is True and props["enableSoftDelete"] is True
+    assert props["softDeleteRetentionInDays"] == (90 if stack == "prod" else 7)
+    assert props["publicNetworkAccess"] == ("Disabled" if stack == "prod" else "Enabled")
+
+
+def test_named_values_are_key_vault_references_after_the_role(api_key_plan: PlanResult) -> None:
+    resources = by_urn(api_key_plan)
+    named_values = of_type(api_key_plan, "apimanagement:NamedValue")
+    assert {nv["inputs"]["namedValueId"] for nv in named_values} == {"appinsights-connection-string", "openai-key-swc"}
+    for nv in named_values:
+        inputs = nv["inputs"]
+        assert inputs["secret"] is True and "value" not in inputs
+        assert inputs["keyVault"]["secretIdentifier"].startswith("https://kv-")
+        roles = [resources[d] for d in nv["dependsOn"] if resources[d]["type"].endswith("authorization:RoleAssignment")]
+        assert any(r["inputs"]["roleDefinitionId"].endswith(KV_SECRETS_USER) for r in roles), nv["urn"]
+
+
+def test_api_key_mode_stores_keys_in_key_vault_with_content_type(api_key_plan: PlanResult) -> None:
+    secrets = {s["inputs"]["secretName"]: s for s in of_type(api_key_plan, "keyvault:Secret")}
+    key = secrets["openai-key-swc"]["inputs"]["properties"]
+    assert key["value"] == "[secret]" and key["contentType"].startswith("text/plain")
+    account = one(api_key_plan, "cognitiveservices:Account")
+    assert account["inputs"]["properties"]["disableLocalAuth"] is False
+    backend = next(b for b in of_type(api_key_plan, "apimanagement:Backend") if b["inputs"]["backendId"] == "openai-swc")
+    assert backend["inputs"]["credentials"] == {"header": {"api-key": ["{{openai-key-swc}}"]}}
+
+
+def test_managed_identity_mode_grants_openai_user_and_reads_no_key(dev_plan: PlanResult) -> None:
+    roles = [r["inputs"]["roleDefinitionId"] for r in of_type(dev_plan, "authorization:RoleAssignment")]
+    assert sum(r.endswith(OPENAI_USER) for r in roles) == len(of_type(dev_plan, "cognitiveservices:Account"))
+    assert not [s for s in of_type(dev_plan, "keyvault:Secret") if s["inputs"]["secretName"].startswith("openai-key")]
+    assert all("credentials" not in b["inputs"] for b in of_type(dev_plan, "apimanagement:Backend"))
+
+
+@pytest.mark.parametrize("fixture", ["dev_plan", "prod_plan", "api_key_plan"])
+def test_no_secret_appears_in_plain_text(fixture: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(fixture)
+    text = json.dumps(result.resources()) + json.dumps(result.outputs)
+    accounts = [a["inputs"]["accountName"] for a in of_type(result, "cognitiveservices:Account")]
+    sids = [s["inputs"]["sid"] for s in of_type(result, "apimanagement:Subscription")]
+    leaked = [fake_key(a, n) for a in accounts for n in ("1", "2")] + [fake_key(s, "primary") for s in sids]
+    assert sids and not [k for k in leaked if k in text]
+    assert "InstrumentationKey=" not in text
+    assert result.outputs["subscriptionKeys"] == "[secret]"
+
+
+# ---------------------------------------------------------------- API Management
+
+
+def test_apim_service_is_hardened(prod_plan: PlanResult) -> None:
+    inputs = one(prod_plan, "apimanagement:ApiManagementService")["inputs"]
+    props = inputs["customProperties"]
+    for protocol in ("Tls10", "Tls11", "Ssl30"):
+        assert props[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.{protocol}"] == "False"
+        assert props[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Backend.Protocols.{protocol}"] == "False"
+    assert props["Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Ciphers.TripleDes168"] == "False"
+    assert inputs["identity"] == {"type": "SystemAssigned"}
+    assert inputs["apiVersionConstraint"] == {"minApiVersion": "2021-08-01"}
+    assert inputs["sku"] == {"capacity": 1, "name": "Premium"}
+    assert len(inputs["serviceName"]) <= 50
+
+
+def test_api_is_imported_from_the_patched_spec(dev_plan: PlanResult) -> None:
+    inputs = one(dev_plan, "apimanagement:Api")["inputs"]
+    assert inputs["format"] == "openapi+json" and inputs["path"] == "openai"
+    assert inputs["protocols"] == ["https"] and inputs["subscriptionRequired"] is True
+    assert inputs["subscriptionKeyParameterNames"]["header"] == "api-key"
+    account = one(dev_plan, "cognitiveservices:Account")["inputs"]["accountName"]
+    expected = patch_spec(
+        load_spec(PROJECT_DIR / "specs/azure-openai-inference.json"),
+        backend_url=f"https://{account}.openai.azure.com/openai",
+        keep_operations=["ChatCompletions_Create", "Completions_Create", "Embeddings_Create"],
+    )
+    assert inputs["value"] == dump_spec(expected)
+    assert json.loads(inputs["value"])["servers"] == [{"url": f"https://{account}.openai.azure.com/openai"}]
+
+
+def _policy(result: PlanResult, type_suffix: str) -> list[str]:
+    return [p["inputs"]["value"] for p in of_type(result, type_suffix)]
+
+
+def test_policy_differs_between_auth_modes(dev_plan: PlanResult, api_key_plan: PlanResult) -> None:
+    mi = etree.fromstring(_policy(dev_plan, "apimanagement:ApiPolicy")[0].encode())
+    key = etree.fromstring(_policy(api_key_plan, "apimanagement:ApiPolicy")[0].encode())
+    resource = mi.find("inbound/authentication-managed-identity").get("resource")
+    assert resource == "https://cognitiveservices.azure.com"
+    assert key.find("inbound/authentication-managed-identity") is None
+    for doc in (mi, key):
+        assert doc.find("inbound/set-backend-service").get("backend-id") == "openai-pool"
+
+
+@pytest.mark.parametrize("fixture", ["dev_plan", "prod_plan", "api_key_plan"])
+def test_every_policy_passes_the_linter(fixture: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(fixture)
+    named = {nv["inputs"]["displayName"] for nv in of_type(result, "apimanagement:NamedValue")}
+    backends = {b["inputs"]["backendId"] for b in of_type(result, "apimanagement:Backend")}
+    for scope, type_suffix in (("api", "apimanagement:ApiPolicy"), ("product", "apimanagement:ProductPolicy")):
+        for xml in _policy(result, type_suffix):
+            assert lint_policy(xml, source=type_suffix, scope=scope, named_values=named, backends=backends) == []
+
+
+def test_api_policy_waits_for_backends_and_roles(dev_plan: PlanResult) -> None:
+    resources = by_urn(dev_plan)
+    policy = one(dev_plan, "apimanagement:ApiPolicy")
+    types = {resources[d]["type"] for d in policy["dependsOn"]}
+    assert {"azure-native:apimanagement:Backend", "azure-native:authorization:RoleAssignment"} <= types
+
+
+def test_backends_and_pool_have_shapes_azure_accepts(prod_plan: PlanResult) -> None:
+    backends = {b["inputs"]["backendId"]: b["inputs"] for b in of_type(prod_plan, "apimanagement:Backend")}
+    pool = backends.pop("openai-pool")
+    assert pool["type"] == "Pool" and "url" not in pool and "protocol" not in pool
+    members = {item["id"].rsplit("/", 1)[-1]: item for item in pool["pool"]["services"]}
+    assert set(members) == set(backends)
+    assert members["openai-ptu-swc"]["priority"] == 1
+    assert (members["openai-paygo-frc"]["priority"], members["openai-paygo-frc"]["weight"]) == (2, 2)
+    for backend in backends.values():
+        assert backend["url"].endswith(".openai.azure.com/openai") and backend["protocol"] == "http"
+        assert backend["tls"] == {"validateCertificateChain": True, "validateCertificateName": True}
+        (rule,) = backend["circuitBreaker"]["rules"]
+        assert rule["acceptRetryAfter"] is True
+        assert {"min": 429, "max": 429} in rule["failureCondition"]["statusCodeRanges"]
+        assert {"min": 500, "max": 599} in rule["failureCondition"]["statusCodeRanges"]
+
+
+def test_retry_is_bounded_by_the_pool(prod_plan: PlanResult) -> None:
+    doc = etree.fromstring(_policy(prod_plan, "apimanagement:ApiPolicy")[0].encode())
+    retry = doc.find("backend/retry")
+    assert retry.get("count") == "2"  # three backends: the first try plus one per other member
+    assert retry.find("forward-request").get("buffer-request-body") == "true"
+    assert doc.find("backend/base") is None
+
+
+def test_products_and_subscriptions(prod_plan: PlanResult) -> None:
+    products = {p["inputs"]["productId"]: p["inputs"] for p in of_type(prod_plan, "apimanagement:Product")}
+    assert set(products) == {"internal", "partner"}
+    assert all(p["subscriptionRequired"] and p["state"] == "published" for p in products.values())
+    links = of_type(prod_plan, "apimanagement:ProductApiLink")
+    assert {link["inputs"]["productId"] for link in links} == set(products)
+    for sub in of_type(prod_plan, "apimanagement:Subscription"):
+        assert sub["inputs"]["scope"] != "/apis" and "/products/" in sub["inputs"]["scope"]
+
+
+def test_limits_differ_between_dev_and_prod(dev_plan: PlanResult, prod_plan: PlanResult) -> None:
+    def limits(result: PlanResult) -> dict[str, str]:
+        found = {}
+        for xml in _policy(result, "apimanagement:ProductPolicy"):
+            doc = etree.fromstring(xml.encode())
+            found[doc.find("inbound/rate-limit-by-key").get("calls")] = doc.find("inbound/azure-openai-token-limit").get(
+                "tokens-per-minute"
+            )
+        return found
+
+    assert limits(dev_plan) == {"120": "20000", "30": "5000"}
+    assert limits(prod_plan) == {"600": "200000", "120": "50000"}
+
+
+def test_stack_outputs(dev_plan: PlanResult) -> None:
+    outputs = dev_plan.outputs
+    assert outputs["gatewayUrl"].startswith("https://apim-aoaigw-dev-swc-") and outputs["gatewayUrl"].endswith(".azure-api.net")
+    assert outputs["apiPath"] == "openai" and outputs["apiVersion"] == "2024-10-21"
+    assert outputs["chatDeployment"] == "gpt-4o-mini" and outputs["embeddingDeployment"] == "text-embedding-3-small"
+    assert outputs["productLimits"]["partner"] == {"requestsPerPeriod": 30, "renewalPeriodSeconds": 60, "tokensPerMinute": 5000}
