@@ -67,6 +67,7 @@ RULES: dict[str, NameRule] = {
     "app_gateway": NameRule("agw", 80),
     "waf_policy": NameRule("waf", 128, hyphens=False),
     "private_endpoint": NameRule("pep", 64),
+    "private_dns_link": NameRule("pdnslink", 80),
     "user_identity": NameRule("id", 128, 3),
     "log_analytics": NameRule("log", 63, 4),
     "app_insights": NameRule("appi", 255),

@@ -164,6 +164,15 @@ def _add_outputs(
     short: str, resource_id: str, inputs: Mapping[str, Any], state: dict[str, Any], subnets: Mapping[str, str]
 ) -> None:
     identity = inputs.get("identity")
+    if isinstance(identity, Mapping) and isinstance(identity.get("userAssignedIdentities"), list):
+        # Requests list the identity ids; Azure answers with a map of id -> that identity's ids.
+        state["identity"] = identity = {
+            **identity,
+            "userAssignedIdentities": {
+                str(uid): {"principalId": fake_guid("principal", str(uid)), "clientId": fake_guid("client", str(uid))}
+                for uid in identity["userAssignedIdentities"]
+            },
+        }
     if isinstance(identity, Mapping) and "SystemAssigned" in str(identity.get("type", "")):
         state["identity"] = {
             **identity,
@@ -212,6 +221,12 @@ def _add_outputs(
         )
     elif short == "network:PublicIPAddress":
         state["ipAddress"] = _public_ip(resource_id)
+        dns = inputs.get("dnsSettings")
+        if isinstance(dns, Mapping) and dns.get("domainNameLabel"):
+            state["dnsSettings"] = {
+                **dns,
+                "fqdn": f"{dns['domainNameLabel']}.{inputs.get('location', 'eastus')}.cloudapp.azure.com",
+            }
     elif short == "apimanagement:Subscription":
         state.pop("primaryKey", None)
         state.pop("secondaryKey", None)

@@ -1,0 +1,302 @@
+"""The public edge: Application Gateway WAF_v2 with its WAF policy, public IP and Key Vault certificate."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_azure_native.managedidentity as managedidentity
+import pulumi_azure_native.network as network
+
+from components import shared
+from components.config import EdgeSettings
+from components.naming import Namer
+
+# APIM's built-in health endpoint: 200 when the gateway is up, no subscription key needed.
+APIM_STATUS_PATH = "/status-0123456789abcdef"
+# TLS 1.2+ with only strong (ECDHE, GCM) cipher suites.
+SSL_POLICY = "AppGwSslPolicy20220101S"
+# Completions of large prompts take minutes; the default 20 s would cut them off.
+BACKEND_TIMEOUT_SECONDS = 180
+ZONES = ["1", "2", "3"]
+
+# Names of the gateway's own children, referenced by id from its other children.
+_FRONTEND_IP = "public-frontend"
+_PORT_HTTPS = "port-443"
+_PORT_HTTP = "port-80"
+_CERTIFICATE = "listener-certificate"
+_LISTENER_HTTPS = "https-listener"
+_LISTENER_HTTP = "http-listener"
+_REDIRECT = "http-to-https"
+_POOL = "apim"
+_SETTINGS = "apim-https"
+_PROBE = "apim-status"
+
+
+@dataclass
+class EdgeArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: dict[str, str]
+    settings: EdgeSettings
+    namer: Namer
+    subnet_id: pulumi.Input[str]
+    apim_gateway_host: pulumi.Input[str]
+    key_vault_id: pulumi.Input[str]
+    key_vault_uri: pulumi.Input[str]
+    subscription_id: pulumi.Input[str]
+    zone_redundant: bool
+    workspace_id: pulumi.Input[str] | None = None
+    # What the gateway must wait for besides its role assignment, e.g. the vault's private endpoint:
+    # it reads the certificate while it is created.
+    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+def managed_rule_set(rule_set: str) -> tuple[str, str]:
+    """Splits a config value such as "OWASP_3.2" or "Microsoft_DefaultRuleSet_2.1" into type and version."""
+    rule_type, version = rule_set.rsplit("_", 1)
+    return rule_type, version
+
+
+class Edge(pulumi.ComponentResource):
+    """Internet-facing Application Gateway: HTTPS only (HTTP redirects), WAF in front of API Management."""
+
+    public_ip_address: pulumi.Output[str]
+    public_fqdn: pulumi.Output[str]
+    gateway_url: pulumi.Output[str]
+    application_gateway_id: pulumi.Output[str]
+    identity_principal_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aoai-gateway:edge:Edge", name, None, opts)
+        namer, settings = args.namer, args.settings
+        zones = ZONES if args.zone_redundant else None
+
+        identity = managedidentity.UserAssignedIdentity(
+            f"{name}-identity",
+            resource_name_=namer.name("user_identity", "agw"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secrets_user = shared.role_assignment(
+            f"{name}-kv-secrets-user",
+            role="Key Vault Secrets User",
+            scope=args.key_vault_id,
+            principal_id=identity.principal_id,
+            subscription_id=args.subscription_id,
+            parent=self,
+            description="Application Gateway reads its listener certificate from Key Vault.",
+        )
+
+        pip_name = namer.name("public_ip", "agw")
+        public_ip = network.PublicIPAddress(
+            f"{name}-pip",
+            public_ip_address_name=pip_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
+            public_ip_allocation_method="Static",
+            public_ip_address_version="IPv4",
+            zones=zones,
+            # Clients' DNS points settings.host_name at this label (CNAME) or at the address.
+            dns_settings=network.PublicIPAddressDnsSettingsArgs(
+                domain_name_label=f"{pip_name}-{namer.suffix}".lower()
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        rule_type, rule_version = managed_rule_set(settings.rule_set)
+        waf = network.WebApplicationFirewallPolicy(
+            f"{name}-waf",
+            policy_name=namer.name("waf_policy"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            policy_settings=network.PolicySettingsArgs(
+                state="Enabled",
+                mode=settings.waf_mode,
+                request_body_check=True,
+                request_body_enforcement=True,
+                # Inspect the first 128 KB; accept bodies up to ~2 MB (long prompts, images as base64).
+                request_body_inspect_limit_in_kb=128,
+                max_request_body_size_in_kb=2000,
+                file_upload_enforcement=True,
+                file_upload_limit_in_mb=100,
+                # WAF logs quote matched request parts: keep credentials out of Log Analytics.
+                log_scrubbing=network.PolicySettingsLogScrubbingArgs(
+                    state="Enabled",
+                    scrubbing_rules=[
+                        network.WebApplicationFirewallScrubbingRulesArgs(
+                            match_variable="RequestHeaderNames",
+                            selector_match_operator="Equals",
+                            selector=header,
+                            state="Enabled",
+                        )
+                        for header in ("api-key", "Ocp-Apim-Subscription-Key", "Authorization")
+                    ],
+                ),
+            ),
+            managed_rules=network.ManagedRulesDefinitionArgs(
+                managed_rule_sets=[
+                    network.ManagedRuleSetArgs(rule_set_type=rule_type, rule_set_version=rule_version),
+                    network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.0"),
+                ]
+            ),
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        gateway_name = namer.name("app_gateway")
+        gateway_prefix = pulumi.Output.concat(
+            "/subscriptions/", args.subscription_id,
+            "/resourceGroups/", args.resource_group_name,
+            "/providers/Microsoft.Network/applicationGateways/", gateway_name,
+        )
+
+        def child(collection: str, child_name: str) -> network.SubResourceArgs:
+            # azure-native refers to a gateway's own children by full ARM id, built before the gateway exists.
+            return network.SubResourceArgs(id=pulumi.Output.concat(gateway_prefix, f"/{collection}/{child_name}"))
+
+        certificate_secret_id = pulumi.Output.from_input(args.key_vault_uri).apply(
+            # Versionless, so the gateway picks up a renewed certificate on its own.
+            lambda uri: f"{uri.rstrip('/')}/secrets/{settings.certificate_secret_name}"
+        )
+        gateway = network.ApplicationGateway(
+            f"{name}-agw",
+            application_gateway_name=gateway_name,
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            sku=network.ApplicationGatewaySkuArgs(name="WAF_v2", tier="WAF_v2"),
+            autoscale_configuration=network.ApplicationGatewayAutoscaleConfigurationArgs(
+                min_capacity=settings.min_capacity, max_capacity=settings.max_capacity
+            ),
+            zones=zones,
+            identity=network.ManagedServiceIdentityArgs(
+                type=network.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
+            ),
+            firewall_policy=network.SubResourceArgs(id=waf.id),
+            force_firewall_policy_association=True,
+            ssl_policy=network.ApplicationGatewaySslPolicyArgs(policy_type="Predefined", policy_name=SSL_POLICY),
+            gateway_ip_configurations=[
+                network.ApplicationGatewayIPConfigurationArgs(
+                    name="gateway-subnet", subnet=network.SubResourceArgs(id=args.subnet_id)
+                )
+            ],
+            frontend_ip_configurations=[
+                network.ApplicationGatewayFrontendIPConfigurationArgs(
+                    name=_FRONTEND_IP, public_ip_address=network.SubResourceArgs(id=public_ip.id)
+                )
+            ],
+            frontend_ports=[
+                network.ApplicationGatewayFrontendPortArgs(name=_PORT_HTTPS, port=443),
+                network.ApplicationGatewayFrontendPortArgs(name=_PORT_HTTP, port=80),
+            ],
+            ssl_certificates=[
+                network.ApplicationGatewaySslCertificateArgs(
+                    name=_CERTIFICATE, key_vault_secret_id=certificate_secret_id
+                )
+            ],
+            http_listeners=[
+                network.ApplicationGatewayHttpListenerArgs(
+                    name=_LISTENER_HTTPS,
+                    protocol="Https",
+                    host_name=settings.host_name,
+                    require_server_name_indication=True,
+                    frontend_ip_configuration=child("frontendIPConfigurations", _FRONTEND_IP),
+                    frontend_port=child("frontendPorts", _PORT_HTTPS),
+                    ssl_certificate=child("sslCertificates", _CERTIFICATE),
+                ),
+                network.ApplicationGatewayHttpListenerArgs(
+                    name=_LISTENER_HTTP,
+                    protocol="Http",
+                    host_name=settings.host_name,
+                    frontend_ip_configuration=child("frontendIPConfigurations", _FRONTEND_IP),
+                    frontend_port=child("frontendPorts", _PORT_HTTP),
+                ),
+            ],
+            redirect_configurations=[
+                network.ApplicationGatewayRedirectConfigurationArgs(
+                    name=_REDIRECT,
+                    redirect_type="Permanent",
+                    target_listener=child("httpListeners", _LISTENER_HTTPS),
+                    include_path=True,
+                    include_query_string=True,
+                )
+            ],
+            backend_address_pools=[
+                network.ApplicationGatewayBackendAddressPoolArgs(
+                    name=_POOL,
+                    backend_addresses=[network.ApplicationGatewayBackendAddressArgs(fqdn=args.apim_gateway_host)],
+                )
+            ],
+            backend_http_settings_collection=[
+                network.ApplicationGatewayBackendHttpSettingsArgs(
+                    name=_SETTINGS,
+                    port=443,
+                    protocol="Https",
+                    # APIM routes and presents its certificate by host name: send the backend's own name.
+                    pick_host_name_from_backend_address=True,
+                    cookie_based_affinity="Disabled",
+                    request_timeout=BACKEND_TIMEOUT_SECONDS,
+                    probe=child("probes", _PROBE),
+                )
+            ],
+            probes=[
+                network.ApplicationGatewayProbeArgs(
+                    name=_PROBE,
+                    protocol="Https",
+                    path=APIM_STATUS_PATH,
+                    pick_host_name_from_backend_http_settings=True,
+                    interval=30,
+                    timeout=30,
+                    unhealthy_threshold=3,
+                    match=network.ApplicationGatewayProbeHealthResponseMatchArgs(status_codes=["200-399"]),
+                )
+            ],
+            request_routing_rules=[
+                network.ApplicationGatewayRequestRoutingRuleArgs(
+                    name="https-to-apim",
+                    rule_type="Basic",
+                    priority=100,
+                    http_listener=child("httpListeners", _LISTENER_HTTPS),
+                    backend_address_pool=child("backendAddressPools", _POOL),
+                    backend_http_settings=child("backendHttpSettingsCollection", _SETTINGS),
+                ),
+                network.ApplicationGatewayRequestRoutingRuleArgs(
+                    name="http-redirect",
+                    rule_type="Basic",
+                    priority=200,
+                    http_listener=child("httpListeners", _LISTENER_HTTP),
+                    redirect_configuration=child("redirectConfigurations", _REDIRECT),
+                ),
+            ],
+            tags=args.tags,
+            # The gateway fetches its certificate while it is created: the identity must already hold the role.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[secrets_user, *args.depends_on]),
+        )
+        if args.workspace_id is not None:
+            shared.diagnostic_setting(
+                f"{name}-agw-diagnostics",
+                target_id=gateway.id,
+                workspace_id=args.workspace_id,
+                parent=self,
+                dedicated_tables=True,
+            )
+
+        self.public_ip_address = public_ip.ip_address.apply(lambda ip: ip or "")
+        self.public_fqdn = public_ip.dns_settings.apply(lambda dns: (dns.fqdn if dns else None) or "")
+        self.gateway_url = pulumi.Output.from_input(f"https://{settings.host_name}")
+        self.application_gateway_id = gateway.id
+        self.identity_principal_id = identity.principal_id
+        self.register_outputs(
+            {
+                "publicIpAddress": self.public_ip_address,
+                "publicFqdn": self.public_fqdn,
+                "gatewayUrl": self.gateway_url,
+                "applicationGatewayId": self.application_gateway_id,
+                "identityPrincipalId": self.identity_principal_id,
+            }
+        )

@@ -1,0 +1,295 @@
+"""The stack's VNet: subnets for the Application Gateway, APIM and private endpoints, their NSGs, and private DNS."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_azure_native.network as network
+import pulumi_azure_native.privatedns as privatedns
+
+from components.config import NetworkSettings
+from components.naming import Namer
+from components.shared import diagnostic_setting
+
+OPENAI_DNS_ZONE = "privatelink.openai.azure.com"
+KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
+# An internal APIM answers only on its azure-api.net names, which public DNS resolves to nothing
+# reachable; this zone, linked to the VNet, points them at the service's private IP.
+APIM_DNS_ZONE = "azure-api.net"
+# The host names classic APIM serves in a VNet, as labels under azure-api.net ("" is the gateway).
+APIM_HOST_LABELS = ("", "portal", "developer", "management", "scm")
+
+_DENY_ALL_PRIORITY = 4096
+
+
+@dataclass
+class NetworkArgs:
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: dict[str, str]
+    settings: NetworkSettings
+    namer: Namer
+    apim_virtual_network_type: str
+    workspace_id: pulumi.Input[str] | None = None
+
+
+def _rule(
+    name: str,
+    priority: int,
+    *,
+    source: str,
+    ports: Sequence[str],
+    destination: str = "*",
+    protocol: str = "Tcp",
+    direction: str = "Inbound",
+    access: str = "Allow",
+    description: str,
+) -> network.SecurityRuleArgs:
+    return network.SecurityRuleArgs(
+        name=name,
+        priority=priority,
+        direction=direction,
+        access=access,
+        protocol=protocol,
+        source_address_prefix=source,
+        source_port_range="*",
+        destination_address_prefix=destination,
+        destination_port_range=ports[0] if len(ports) == 1 else None,
+        destination_port_ranges=list(ports) if len(ports) > 1 else None,
+        description=description,
+    )
+
+
+def _deny_all_inbound() -> network.SecurityRuleArgs:
+    return _rule(
+        "DenyAllInbound", _DENY_ALL_PRIORITY, source="*", ports=["*"], protocol="*", access="Deny",
+        description="Anything not allowed above; replaces the default rule that admits the whole VNet.",
+    )
+
+
+def app_gateway_rules() -> list[network.SecurityRuleArgs]:
+    """Application Gateway v2: client ports from the internet, its infrastructure ports, and nothing else."""
+    return [
+        _rule("AllowHttpsFromInternet", 100, source="Internet", ports=["443"],
+              description="Clients reach the HTTPS listener."),
+        _rule("AllowHttpFromInternet", 110, source="Internet", ports=["80"],
+              description="Only to redirect clients to HTTPS."),
+        # Required by v2: the platform manages the instances on these ports (certificate-protected).
+        _rule("AllowGatewayManager", 120, source="GatewayManager", ports=["65200-65535"],
+              description="Application Gateway v2 infrastructure communication."),
+        _rule("AllowAzureLoadBalancer", 130, source="AzureLoadBalancer", ports=["*"], protocol="*",
+              description="Azure load balancer health probes."),
+        _deny_all_inbound(),
+        # Outbound stays on the defaults: Application Gateway v2 refuses to run with internet egress denied.
+    ]
+
+
+def apim_rules(
+    virtual_network_type: str, subnet_prefix: str, app_gateway_prefix: str
+) -> list[network.SecurityRuleArgs]:
+    """Classic APIM injected in a VNet (stv2): the ports of Microsoft's VNet configuration reference."""
+    rules = [
+        _rule("AllowApimManagement", 100, source="ApiManagement", destination="VirtualNetwork", ports=["3443"],
+              description="Management endpoint for the Azure portal and ARM (ApiManagement service tag)."),
+        _rule("AllowAzureLoadBalancer", 110, source="AzureLoadBalancer", destination="VirtualNetwork",
+              ports=["6390"], description="Azure infrastructure load balancer."),
+        _rule("AllowHttpsFromAppGateway", 120, source=app_gateway_prefix, destination="VirtualNetwork",
+              ports=["443"], description="API calls and health probes forwarded by the Application Gateway."),
+        # Between APIM's own units: internal cache and rate-limit counter sync (needed once scaled out).
+        _rule("AllowApimCacheSync", 130, source=subnet_prefix, destination=subnet_prefix, ports=["6381-6383"],
+              description="Cache between APIM units."),
+        _rule("AllowApimRateLimitSync", 140, source=subnet_prefix, destination=subnet_prefix, ports=["4290"],
+              protocol="Udp", description="Rate-limit counter sync between APIM units."),
+    ]
+    if virtual_network_type == "External":
+        rules.append(
+            _rule("AllowHttpsFromInternet", 150, source="Internet", destination="VirtualNetwork", ports=["443"],
+                  description="External mode: clients call the gateway's public endpoint.")
+        )
+    rules.append(_deny_all_inbound())
+    # The dependencies APIM cannot run without. Other egress (certificate revocation lists, DNS, NTP,
+    # Windows updates) also goes to the internet, so egress is not denied here; lock it down with a
+    # firewall and user-defined routes instead.
+    rules += [
+        _rule("AllowStorage", 100, direction="Outbound", source="VirtualNetwork", destination="Storage",
+              ports=["443"], description="Azure Storage (configuration, developer portal)."),
+        _rule("AllowSql", 110, direction="Outbound", source="VirtualNetwork", destination="Sql",
+              ports=["1433"], description="Azure SQL (service configuration)."),
+        _rule("AllowKeyVault", 120, direction="Outbound", source="VirtualNetwork", destination="AzureKeyVault",
+              ports=["443"], description="Key Vault named values and certificates."),
+        _rule("AllowAzureMonitor", 130, direction="Outbound", source="VirtualNetwork", destination="AzureMonitor",
+              ports=["1886", "443"], description="Diagnostics logs, metrics and Application Insights."),
+        _rule("AllowEntraId", 140, direction="Outbound", source="VirtualNetwork", destination="AzureActiveDirectory",
+              ports=["443"], description="Managed identity tokens for OpenAI and Key Vault."),
+    ]
+    return rules
+
+
+def private_endpoint_rules(subnet_prefix: str) -> list[network.SecurityRuleArgs]:
+    """Private endpoints only serve HTTPS to the VNet (OpenAI and Key Vault both listen on 443)."""
+    return [
+        _rule("AllowHttpsFromVirtualNetwork", 100, source="VirtualNetwork", destination=subnet_prefix,
+              ports=["443"], description="OpenAI and Key Vault over their private endpoints."),
+        _deny_all_inbound(),
+    ]
+
+
+class Network(pulumi.ComponentResource):
+    """VNet with one NSG per subnet and the private DNS zones private endpoints and APIM register in."""
+
+    vnet_id: pulumi.Output[str]
+    app_gateway_subnet_id: pulumi.Output[str]
+    apim_subnet_id: pulumi.Output[str]
+    private_endpoint_subnet_id: pulumi.Output[str]
+    openai_dns_zone_id: pulumi.Output[str]
+    key_vault_dns_zone_id: pulumi.Output[str]
+    apim_dns_zone_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aoai-gateway:network:Network", name, None, opts)
+        namer, prefixes = args.namer, args.settings.subnets
+        vnet = network.VirtualNetwork(
+            f"{name}-vnet",
+            virtual_network_name=namer.name("virtual_network"),
+            resource_group_name=args.resource_group_name,
+            location=args.location,
+            address_space=network.AddressSpaceArgs(address_prefixes=[args.settings.address_space]),
+            # Subnets are separate resources; azure-native keeps them when the VNet itself is updated.
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        # key -> (name instance, prefix, NSG rules, private endpoint network policies)
+        plans = {
+            "app-gateway": ("agw", prefixes.app_gateway, app_gateway_rules(), None),
+            "apim": (
+                "apim",
+                prefixes.apim,
+                apim_rules(args.apim_virtual_network_type, prefixes.apim, prefixes.app_gateway),
+                None,
+            ),
+            # NSG rules reach private endpoint NICs only with this policy on.
+            "private-endpoints": (
+                "pep",
+                prefixes.private_endpoints,
+                private_endpoint_rules(prefixes.private_endpoints),
+                "NetworkSecurityGroupEnabled",
+            ),
+        }
+        subnets: dict[str, network.Subnet] = {}
+        previous: network.Subnet | None = None
+        for key, (instance, prefix, rules, endpoint_policies) in plans.items():
+            nsg = network.NetworkSecurityGroup(
+                f"{name}-nsg-{key}",
+                network_security_group_name=namer.name("nsg", instance),
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                security_rules=rules,
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            if args.workspace_id is not None:
+                # NSGs export no metrics: ARM refuses AllMetrics on them ("Metric export is not enabled").
+                diagnostic_setting(
+                    f"{name}-nsg-{key}-diagnostics", target_id=nsg.id, workspace_id=args.workspace_id, parent=self, metrics=False
+                )
+            subnet = network.Subnet(
+                f"{name}-snet-{key}",
+                subnet_name=namer.name("subnet", instance),
+                resource_group_name=args.resource_group_name,
+                virtual_network_name=vnet.name,
+                address_prefix=prefix,
+                network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
+                private_endpoint_network_policies=endpoint_policies,
+                # Azure refuses concurrent updates to subnets of one VNet: create them one at a time.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
+            )
+            subnets[key] = previous = subnet
+
+        zones = {"openai": OPENAI_DNS_ZONE, "key-vault": KEY_VAULT_DNS_ZONE}
+        if args.apim_virtual_network_type == "Internal":
+            zones["apim"] = APIM_DNS_ZONE
+        zone_resources = {
+            key: self._linked_zone(f"{name}-dns-{key}", zone, vnet, args) for key, zone in zones.items()
+        }
+
+        self.vnet_id = vnet.id
+        self.app_gateway_subnet_id = subnets["app-gateway"].id
+        self.apim_subnet_id = subnets["apim"].id
+        self.private_endpoint_subnet_id = subnets["private-endpoints"].id
+        self.openai_dns_zone_id = zone_resources["openai"].id
+        self.key_vault_dns_zone_id = zone_resources["key-vault"].id
+        self.apim_dns_zone_name = zone_resources["apim"].name if "apim" in zone_resources else None
+        self.register_outputs(
+            {
+                "vnetId": self.vnet_id,
+                "appGatewaySubnetId": self.app_gateway_subnet_id,
+                "apimSubnetId": self.apim_subnet_id,
+                "privateEndpointSubnetId": self.private_endpoint_subnet_id,
+                "openaiDnsZoneId": self.openai_dns_zone_id,
+                "keyVaultDnsZoneId": self.key_vault_dns_zone_id,
+                "apimDnsZoneName": self.apim_dns_zone_name,
+            }
+        )
+
+    def _linked_zone(
+        self, name: str, zone_name: str, vnet: network.VirtualNetwork, args: NetworkArgs
+    ) -> privatedns.PrivateZone:
+        zone = privatedns.PrivateZone(
+            name,
+            private_zone_name=zone_name,
+            resource_group_name=args.resource_group_name,
+            location="global",
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        privatedns.VirtualNetworkLink(
+            f"{name}-link",
+            virtual_network_link_name=args.namer.name("private_dns_link"),
+            private_zone_name=zone.name,
+            resource_group_name=args.resource_group_name,
+            location="global",
+            virtual_network=privatedns.SubResourceArgs(id=vnet.id),
+            # Records come from private endpoint zone groups and ApimPrivateDns, never from VM auto-registration.
+            registration_enabled=False,
+            tags=args.tags,
+            opts=pulumi.ResourceOptions(parent=zone),
+        )
+        return zone
+
+
+@dataclass
+class ApimPrivateDnsArgs:
+    resource_group_name: pulumi.Input[str]
+    zone_name: pulumi.Input[str]
+    service_name: str
+    private_ip: pulumi.Input[str]
+
+
+class ApimPrivateDns(pulumi.ComponentResource):
+    """A records for an internal APIM's host names, so the Application Gateway and the VNet resolve them."""
+
+    gateway_host: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ApimPrivateDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("aoai-gateway:network:ApimPrivateDns", name, None, opts)
+        records = {}
+        for label in APIM_HOST_LABELS:
+            key = label or "gateway"
+            records[key] = privatedns.PrivateRecordSet(
+                f"{name}-{key}",
+                resource_group_name=args.resource_group_name,
+                private_zone_name=args.zone_name,
+                record_type="A",
+                relative_record_set_name=f"{args.service_name}.{label}" if label else args.service_name,
+                ttl=300,
+                a_records=[privatedns.ARecordArgs(ipv4_address=args.private_ip)],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        # Derived from the record so that whoever uses the host name (the Edge backend) waits for it.
+        self.gateway_host = pulumi.Output.all(records["gateway"].id, args.zone_name).apply(
+            lambda values: f"{args.service_name}.{values[1]}"
+        )
+        self.register_outputs({"gatewayHost": self.gateway_host})

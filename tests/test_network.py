@@ -1,0 +1,267 @@
+"""Network under mocks: every subnet behind an NSG, nothing management-facing open to the internet, DNS linked."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.config import Settings
+from components.naming import Namer
+from components.network import (
+    APIM_DNS_ZONE,
+    KEY_VAULT_DNS_ZONE,
+    OPENAI_DNS_ZONE,
+    ApimPrivateDns,
+    ApimPrivateDnsArgs,
+    Network,
+    NetworkArgs,
+)
+from components.plan.engine import PlanResult, run_program
+from tests.conftest import of_type, with_overrides
+from tests.test_config import settings_for
+
+WORKSPACE_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
+TAGS = {"environment": "test", "managedBy": "pulumi"}
+APIM_IP = "10.20.1.5"
+SERVICE = "apim-aoaigw-prod-swc-abcde"
+# Ports that manage a host or a service; never reachable from the internet.
+MANAGEMENT_PORTS = {22, 3389, 3443, *range(65200, 65536)}
+ANYWHERE = {"Internet", "*", "Any", "0.0.0.0/0"}
+
+
+def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any]) -> PlanResult:
+    namer = Namer(settings.workload, settings.environment, stack, settings.location, settings.name_suffix)
+
+    def program() -> None:
+        net = Network(
+            "network",
+            NetworkArgs(
+                resource_group_name="rg-aoaigw-test",
+                location=settings.location,
+                tags=TAGS,
+                settings=settings.network,
+                namer=namer,
+                apim_virtual_network_type=mode,
+                workspace_id=WORKSPACE_ID,
+            ),
+        )
+        for key in ("vnet_id", "app_gateway_subnet_id", "apim_subnet_id", "private_endpoint_subnet_id",
+                    "openai_dns_zone_id", "key_vault_dns_zone_id"):
+            pulumi.export(key, getattr(net, key))
+        if net.apim_dns_zone_name is not None:
+            pulumi.export("apim_dns_zone_name", net.apim_dns_zone_name)
+            dns = ApimPrivateDns(
+                "apim-dns",
+                ApimPrivateDnsArgs(
+                    resource_group_name="rg-aoaigw-test",
+                    zone_name=net.apim_dns_zone_name,
+                    service_name=SERVICE,
+                    private_ip=APIM_IP,
+                ),
+            )
+            pulumi.export("apim_gateway_host", dns.gateway_host)
+
+    return run_program(stack, config=config, program=program)
+
+
+@pytest.fixture(scope="module")
+def prod() -> Settings:
+    return settings_for("prod")
+
+
+@pytest.fixture(scope="module")
+def internal(prod: Settings) -> PlanResult:
+    return _run("prod", prod, "Internal", with_overrides("prod"))
+
+
+@pytest.fixture(scope="module")
+def external() -> PlanResult:
+    overrides: dict[str, Any] = {"network": {"enabled": True}, "apim": {"virtualNetworkType": "External"}}
+    return _run("dev", settings_for("dev", **overrides), "External", with_overrides("dev", **overrides))
+
+
+def nsg_rules(result: PlanResult, instance: str) -> list[dict[str, Any]]:
+    nsgs = of_type(result, "network:NetworkSecurityGroup")
+    (nsg,) = [n for n in nsgs if n["inputs"]["networkSecurityGroupName"].endswith(f"-{instance}")]
+    rules: list[dict[str, Any]] = nsg["inputs"]["securityRules"]
+    return rules
+
+
+def ports(rule: dict[str, Any]) -> set[int]:
+    found: set[int] = set()
+    for text in [rule.get("destinationPortRange"), *rule.get("destinationPortRanges", [])]:
+        if text is None:
+            continue
+        if text == "*":
+            return set(range(0, 65536))
+        low, _, high = str(text).partition("-")
+        found.update(range(int(low), int(high or low) + 1))
+    return found
+
+
+def allowed_inbound(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in rules if r["direction"] == "Inbound" and r["access"] == "Allow"]
+
+
+def test_every_subnet_has_its_own_nsg(internal: PlanResult) -> None:
+    subnets = of_type(internal, "network:Subnet")
+    nsgs = of_type(internal, "network:NetworkSecurityGroup")
+    assert len(subnets) == 3 and len(nsgs) == 3
+    attached = [s["inputs"]["networkSecurityGroup"]["id"] for s in subnets]
+    assert len(set(attached)) == 3
+    names = {n["inputs"]["networkSecurityGroupName"] for n in nsgs}
+    assert {a.rsplit("/", 1)[-1] for a in attached} == names
+
+
+def test_subnets_match_config_and_are_created_one_at_a_time(internal: PlanResult, prod: Settings) -> None:
+    by_key = {s["name"].removeprefix("network-snet-"): s for s in of_type(internal, "network:Subnet")}
+    expected = {
+        "app-gateway": prod.network.subnets.app_gateway,
+        "apim": prod.network.subnets.apim,
+        "private-endpoints": prod.network.subnets.private_endpoints,
+    }
+    assert {k: s["inputs"]["addressPrefix"] for k, s in by_key.items()} == expected
+    assert by_key["app-gateway"]["urn"] in by_key["apim"]["dependsOn"]
+    assert by_key["apim"]["urn"] in by_key["private-endpoints"]["dependsOn"]
+    # NSG rules only reach private endpoint NICs with network policies on.
+    assert by_key["private-endpoints"]["inputs"]["privateEndpointNetworkPolicies"] == "NetworkSecurityGroupEnabled"
+    (vnet,) = of_type(internal, "network:VirtualNetwork")
+    assert vnet["inputs"]["addressSpace"]["addressPrefixes"] == [prod.network.address_space]
+
+
+@pytest.mark.parametrize("mode", ["internal", "external"])
+def test_nothing_management_facing_is_open_to_the_internet(mode: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(mode)
+    for nsg in of_type(result, "network:NetworkSecurityGroup"):
+        for rule in allowed_inbound(nsg["inputs"]["securityRules"]):
+            if rule["sourceAddressPrefix"] in ANYWHERE:
+                assert not ports(rule) & MANAGEMENT_PORTS, (nsg["name"], rule["name"])
+                assert ports(rule) <= {80, 443}, (nsg["name"], rule["name"])
+            # Azure's load balancer probe address is the one platform source that may reach any port.
+            if rule["sourceAddressPrefix"] == "AzureLoadBalancer":
+                continue
+            if ports(rule) & set(range(65200, 65536)):
+                assert rule["sourceAddressPrefix"] == "GatewayManager", (nsg["name"], rule["name"])
+            if 3443 in ports(rule):
+                assert rule["sourceAddressPrefix"] == "ApiManagement", (nsg["name"], rule["name"])
+            if ports(rule) & {22, 3389}:
+                raise AssertionError(f"{nsg['name']}/{rule['name']} opens a remote-login port")
+
+
+@pytest.mark.parametrize("mode", ["internal", "external"])
+def test_every_nsg_ends_in_an_explicit_deny(mode: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(mode)
+    for nsg in of_type(result, "network:NetworkSecurityGroup"):
+        inbound = sorted((r for r in nsg["inputs"]["securityRules"] if r["direction"] == "Inbound"),
+                         key=lambda r: r["priority"])
+        last = inbound[-1]
+        assert (last["access"], last["sourceAddressPrefix"], last["destinationPortRange"]) == ("Deny", "*", "*")
+        priorities = [(r["direction"], r["priority"]) for r in nsg["inputs"]["securityRules"]]
+        assert len(priorities) == len(set(priorities)), nsg["name"]
+
+
+def test_app_gateway_subnet_admits_clients_and_its_infrastructure(internal: PlanResult) -> None:
+    rules = allowed_inbound(nsg_rules(internal, "agw"))
+    by_source: dict[str, set[int]] = {}
+    for rule in rules:
+        by_source.setdefault(rule["sourceAddressPrefix"], set()).update(ports(rule))
+    assert by_source["Internet"] == {80, 443}
+    assert by_source["GatewayManager"] == set(range(65200, 65536))
+    assert "AzureLoadBalancer" in by_source
+    assert set(by_source) == {"Internet", "GatewayManager", "AzureLoadBalancer"}
+    # Application Gateway v2 must keep internet egress.
+    assert not [r for r in nsg_rules(internal, "agw") if r["direction"] == "Outbound"]
+
+
+def test_internal_apim_subnet_takes_nothing_from_the_internet(internal: PlanResult, prod: Settings) -> None:
+    rules = nsg_rules(internal, "apim")
+    inbound = allowed_inbound(rules)
+    assert not [r for r in inbound if r["sourceAddressPrefix"] in ANYWHERE]
+    sources = {(r["sourceAddressPrefix"], p) for r in inbound for p in ports(r) if p in {443, 3443, 6390}}
+    assert sources == {
+        ("ApiManagement", 3443),
+        ("AzureLoadBalancer", 6390),
+        (prod.network.subnets.app_gateway, 443),
+    }
+    outbound = {(r["destinationAddressPrefix"], p) for r in rules if r["direction"] == "Outbound" for p in ports(r)}
+    needed = {("Storage", 443), ("Sql", 1433), ("AzureKeyVault", 443), ("AzureMonitor", 1886), ("AzureMonitor", 443)}
+    assert needed <= outbound
+
+
+def test_external_apim_subnet_admits_https_from_the_internet(external: PlanResult) -> None:
+    internet = [r for r in allowed_inbound(nsg_rules(external, "apim")) if r["sourceAddressPrefix"] == "Internet"]
+    assert [ports(r) for r in internet] == [{443}]
+
+
+def test_private_endpoints_serve_https_to_the_vnet_only(internal: PlanResult, prod: Settings) -> None:
+    inbound = allowed_inbound(nsg_rules(internal, "pep"))
+    assert [(r["sourceAddressPrefix"], ports(r)) for r in inbound] == [("VirtualNetwork", {443})]
+    assert ipaddress.ip_network(inbound[0]["destinationAddressPrefix"]) == ipaddress.ip_network(
+        prod.network.subnets.private_endpoints
+    )
+
+
+def test_private_dns_zones_are_linked_to_the_vnet(internal: PlanResult, external: PlanResult) -> None:
+    for result, expected in ((internal, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, APIM_DNS_ZONE}),
+                             (external, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE})):
+        zones = of_type(result, "privatedns:PrivateZone")
+        assert {z["inputs"]["privateZoneName"] for z in zones} == expected
+        assert {z["inputs"]["location"] for z in zones} == {"global"}
+        (vnet,) = of_type(result, "network:VirtualNetwork")
+        links = of_type(result, "privatedns:VirtualNetworkLink")
+        assert len(links) == len(zones)
+        for zone in zones:
+            (link,) = [lk for lk in links if lk["parent"] == zone["urn"]]
+            assert link["inputs"]["privateZoneName"] == zone["inputs"]["privateZoneName"]
+            assert link["inputs"]["registrationEnabled"] is False
+            assert vnet["urn"] in link["dependsOn"]
+            vnet_name = vnet["inputs"]["virtualNetworkName"]
+            assert link["inputs"]["virtualNetwork"]["id"].endswith(f"/virtualNetworks/{vnet_name}")
+
+
+def test_internal_apim_host_names_resolve_to_its_private_ip(internal: PlanResult) -> None:
+    records = of_type(internal, "privatedns:PrivateRecordSet")
+    assert {r["inputs"]["relativeRecordSetName"] for r in records} == {
+        SERVICE, f"{SERVICE}.portal", f"{SERVICE}.developer", f"{SERVICE}.management", f"{SERVICE}.scm"
+    }
+    for record in records:
+        assert record["inputs"]["recordType"] == "A"
+        assert record["inputs"]["privateZoneName"] == APIM_DNS_ZONE
+        assert record["inputs"]["aRecords"] == [{"ipv4Address": APIM_IP}]
+    assert internal.outputs["apim_gateway_host"] == f"{SERVICE}.{APIM_DNS_ZONE}"
+
+
+def test_outputs(internal: PlanResult, external: PlanResult) -> None:
+    out = internal.outputs
+    assert out["vnet_id"].endswith("/virtualNetworks/vnet-aoaigw-prod-swc")
+    assert out["app_gateway_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-agw")
+    assert out["apim_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-apim")
+    assert out["private_endpoint_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-pep")
+    assert out["openai_dns_zone_id"].endswith(f"/privateDnsZones/{OPENAI_DNS_ZONE}")
+    assert out["key_vault_dns_zone_id"].endswith(f"/privateDnsZones/{KEY_VAULT_DNS_ZONE}")
+    assert out["apim_dns_zone_name"] == APIM_DNS_ZONE
+    assert "apim_dns_zone_name" not in external.outputs
+
+
+def test_nsg_logs_go_to_the_workspace_without_metrics(internal: PlanResult) -> None:
+    settings = of_type(internal, "monitor:DiagnosticSetting")
+    nsg_ids = {f"{n['inputs']['networkSecurityGroupName']}" for n in of_type(internal, "network:NetworkSecurityGroup")}
+    assert {s["inputs"]["resourceUri"].rsplit("/", 1)[-1] for s in settings} == nsg_ids
+    for setting in settings:
+        assert setting["inputs"]["workspaceId"] == WORKSPACE_ID
+        assert setting["inputs"]["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+        assert "metrics" not in setting["inputs"]
+
+
+def test_children_are_parented_and_tagged(internal: PlanResult) -> None:
+    components = {r["urn"] for r in internal.resources() if r["type"].startswith("aoai-gateway:")}
+    untaggable = ("network:Subnet", "privatedns:PrivateRecordSet", "monitor:DiagnosticSetting")
+    for resource in internal.resources():
+        if resource["type"].startswith("aoai-gateway:"):
+            continue
+        assert resource["parent"] in components or resource["type"].endswith("VirtualNetworkLink"), resource["name"]
+        if not resource["type"].endswith(untaggable):
+            assert resource["inputs"]["tags"] == TAGS, resource["name"]
