@@ -1,0 +1,207 @@
+"""The gateway workbook: valid JSON, Notebook/1.0, and queries that read only tables and metrics Azure has."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jinja2 import ChoiceLoader, DictLoader
+
+import components.alerts as alerts
+from components.alerts import WorkbookRenderError, render_workbook, workbook_context
+from tests.conftest import of_type
+from tests.test_alerts import (
+    APIM_ID,
+    APP_GATEWAY_ID,
+    APP_INSIGHTS_ID,
+    TABLES,
+    WORKSPACE_ID,
+    account_ids,
+    check_metric,
+    full,
+    namer_for,
+    prices_of,
+    reduced,
+    tables_in,
+)
+from tests.test_config import settings_for
+
+# Workbook metric aggregation codes (Application Insights Workbooks schema).
+AGGREGATIONS = {1: "Total", 2: "Minimum", 3: "Maximum", 4: "Average", 7: "Count"}
+
+
+def context(**overrides: Any) -> dict[str, Any]:
+    settings = settings_for("prod")
+    values = workbook_context(
+        title="Azure OpenAI gateway (prod)",
+        workspace_id=WORKSPACE_ID,
+        app_insights_id=APP_INSIGHTS_ID,
+        apim_id=APIM_ID,
+        openai_account_ids=account_ids(settings),
+        app_gateway_id=APP_GATEWAY_ID,
+        products=settings.products,
+        deployment_prices=prices_of(settings),
+        currency=settings.currency,
+        token_metric_namespace="aoai-gateway",
+    )
+    values.update(overrides)
+    return values
+
+
+def rendered(**overrides: Any) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(render_workbook(context(**overrides)))
+    return document
+
+
+def items(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every item, groups included."""
+    for item in document["items"]:
+        yield item
+        if item["type"] == 12:
+            yield from items(item["content"])
+
+
+def queries(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in items(document) if i["type"] == 3]
+
+
+def metric_charts(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [i for i in items(document) if i["type"] == 10]
+
+
+def test_workbook_parses_as_notebook() -> None:
+    document = rendered()
+    assert document["version"] == "Notebook/1.0"
+    assert document["fallbackResourceIds"] == [WORKSPACE_ID]
+    names = [i["name"] for i in items(document)]
+    assert len(names) == len(set(names)), "item names must be unique"
+
+
+def test_every_query_reads_only_known_tables_from_the_workspace() -> None:
+    document = rendered()
+    seen: set[str] = set()
+    for item in queries(document):
+        content = item["content"]
+        assert content["version"] == "KqlItem/1.0"
+        assert content["resourceType"] == "microsoft.operationalinsights/workspaces"
+        assert content["crossComponentResources"] == [WORKSPACE_ID]
+        tables = tables_in(content["query"])
+        assert tables, f"{item['name']}: no table found"
+        assert tables <= TABLES, f"{item['name']}: unknown table(s) {sorted(tables - TABLES)}"
+        seen |= tables
+    assert {"AppMetrics", "ApiManagementGatewayLogs"} <= seen
+
+
+def test_queries_stay_on_this_stacks_resources() -> None:
+    for item in queries(rendered()):
+        query = item["content"]["query"]
+        tables = tables_in(query)
+        if "AppMetrics" in tables:
+            assert f'_ResourceId =~ "{APP_INSIGHTS_ID}"' in query, item["name"]
+        if tables & {"ApiManagementGatewayLogs", "ApiManagementGatewayLlmLog"}:
+            assert f'_ResourceId =~ "{APIM_ID}"' in query, item["name"]
+
+
+def test_every_metric_chart_reads_real_metrics_of_its_resources() -> None:
+    document = rendered()
+    ids_by_type = {
+        "microsoft.apimanagement/service": {APIM_ID},
+        "microsoft.cognitiveservices/accounts": set(account_ids(settings_for("prod")).values()),
+        "microsoft.network/applicationgateways": {APP_GATEWAY_ID},
+    }
+    charted = set()
+    charted_ids: dict[str, set[str]] = {}
+    for item in metric_charts(document):
+        content = item["content"]
+        assert content["version"] == "MetricsItem/2.0"
+        resource_type = content["resourceType"]
+        # One resource per chart: accounts live in several regions, and a multi-resource chart cannot span them.
+        assert len(content["resourceIds"]) == 1, item["name"]
+        assert set(content["resourceIds"]) <= ids_by_type[resource_type], item["name"]
+        charted_ids.setdefault(resource_type, set()).update(content["resourceIds"])
+        for spec in content["metrics"]:
+            assert spec["namespace"] == resource_type
+            namespace, _, metric = spec["metric"].partition("--")
+            assert namespace == resource_type
+            dims = {spec["splitBy"]} if spec.get("splitBy") else set()
+            check_metric(namespace, metric, AGGREGATIONS[spec["aggregation"]], dims)
+            charted.add(metric)
+    assert {"AzureOpenAIRequests", "BackendDuration", "UnhealthyHostCount", "AzwafTotalRequests"} <= charted
+    assert charted_ids == ids_by_type, "every account, the APIM service and the Application Gateway are charted"
+
+
+def test_charts_cover_tokens_cost_throttling_latency_and_backends() -> None:
+    names = {i["name"] for i in items(rendered())}
+    for required in (
+        "tokens-by-product",
+        "by-subscription",
+        "tokens-by-deployment",
+        "cost-by-product",
+        "budget",
+        "429-by-source",
+        "latency",
+        "backends",
+        "backends-unavailable",
+    ):
+        assert required in names
+
+
+def test_429_chart_tells_gateway_limits_from_backend_throttling() -> None:
+    query = next(i for i in queries(rendered()) if i["name"] == "429-by-source")["content"]["query"]
+    assert alerts.GATEWAY_REJECTION in query
+    assert "BackendResponseCode == 429" in query
+
+
+def test_budget_table_lists_budgeted_products_and_reads_the_whole_month() -> None:
+    item = next(i for i in queries(rendered()) if i["name"] == "budget")
+    query = item["content"]["query"]
+    assert '"internal", 5000.0' in query and '"partner", 1000.0' in query
+    assert "startofmonth(now())" in query
+    assert "timeContextFromParameter" not in item["content"], "month to date ignores the picker"
+    assert item["content"]["timeContext"]["durationMs"] >= 31 * 24 * 3600 * 1000
+
+
+def test_app_gateway_section_only_with_an_app_gateway() -> None:
+    without = rendered(app_gateway_id=None)
+    assert not [c for c in metric_charts(without) if c["content"]["resourceType"].endswith("applicationgateways")]
+    assert "edge-heading" not in {i["name"] for i in items(without)}
+
+
+def test_rendering_is_deterministic() -> None:
+    assert render_workbook(context()) == render_workbook(context())
+
+
+def test_missing_context_names_the_template_and_variable() -> None:
+    values = context()
+    del values["apim_filter"]
+    with pytest.raises(WorkbookRenderError, match=r"gateway\.workbook\.json\.j2.*'apim_filter' is undefined"):
+        render_workbook(values)
+
+
+def test_invalid_json_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    original = alerts._ENV.loader
+    assert original is not None
+    loader = ChoiceLoader([DictLoader({"broken.json.j2": '{"version": "Notebook/1.0", "items": [}'}), original])
+    monkeypatch.setattr(alerts._ENV, "loader", loader)
+    with pytest.raises(WorkbookRenderError, match=r"broken\.json\.j2 \(rendered\):1:.*not valid JSON"):
+        render_workbook(context(), template="broken.json.j2")
+
+
+# ---------------------------------------------------------------- the Workbook resource
+
+@pytest.mark.parametrize("variant", [full, reduced], ids=["full", "reduced"])
+def test_workbook_resource(variant: Any) -> None:
+    result = variant()
+    (workbook,) = of_type(result, "applicationinsights:Workbook")
+    inputs = workbook["inputs"]
+    assert inputs["kind"] == "shared" and inputs["category"] == "workbook"
+    assert inputs["resourceName"] == namer_for(settings_for("prod")).deterministic_guid("workbook")
+    assert inputs["sourceId"] == WORKSPACE_ID.lower()
+    assert inputs["displayName"] == "Azure OpenAI gateway (prod)"
+    document = json.loads(inputs["serializedData"])
+    assert document["version"] == "Notebook/1.0"
+    has_edge = any(c["content"]["resourceType"].endswith("applicationgateways") for c in metric_charts(document))
+    assert has_edge is (variant is full)
+    assert result.outputs["workbookId"].endswith(f"/workbooks/{inputs['resourceName']}")
