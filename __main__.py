@@ -2,19 +2,30 @@
 
 import pulumi
 
+from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs, deployment_prices
 from components.config import PROJECT, load_settings
+from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs
+from components.gateway import API_PATH, TOKEN_METRIC_NAMESPACE, Gateway, GatewayArgs
+from components.monitoring import Monitoring, MonitoringArgs
 from components.naming import Namer, standard_tags
+from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
+from components.openai import OpenAiBackends, OpenAiBackendsArgs
+from components.outputs import deployment_for, product_limits
+from components.secrets import SecretValue, Secrets, SecretsArgs
 
 settings = load_settings()
-namer = Namer(settings.workload, settings.environment, pulumi.get_stack(), settings.location, settings.name_suffix)
+api_spec = settings.api_spec()
+stack = pulumi.get_stack()
+namer = Namer(settings.workload, settings.environment, stack, settings.location, settings.name_suffix)
 tags = standard_tags(
     environment=settings.environment,
     owner=settings.owner,
     cost_center=settings.cost_center,
     project=PROJECT,
-    stack=pulumi.get_stack(),
+    stack=stack,
 )
+private_access = not settings.network.public_openai_access
 
 foundation = Foundation(
     "foundation",
@@ -25,5 +36,175 @@ foundation = Foundation(
         protect=settings.protect_resources,
     ),
 )
+rg = foundation.resource_group_name
 
-pulumi.export("resourceGroupName", foundation.resource_group_name)
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(resource_group_name=rg, location=settings.location, tags=tags, settings=settings.monitoring, namer=namer),
+)
+
+network = (
+    Network(
+        "network",
+        NetworkArgs(
+            resource_group_name=rg,
+            location=settings.location,
+            tags=tags,
+            settings=settings.network,
+            namer=namer,
+            apim_virtual_network_type=settings.apim.virtual_network_type,
+            workspace_id=monitoring.workspace_id,
+        ),
+    )
+    if settings.network.enabled
+    else None
+)
+
+openai = OpenAiBackends(
+    "openai",
+    OpenAiBackendsArgs(
+        backends=settings.openai_backends,
+        account_names={
+            name: namer.name("openai", name, location=backend.location) for name, backend in settings.openai_backends.items()
+        },
+        resource_group_name=rg,
+        tags=tags,
+        workspace_id=monitoring.workspace_id,
+        disable_local_auth=settings.auth_mode == "managedIdentity",
+        public_network_access=not private_access,
+        private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
+        private_dns_zone_id=network.openai_dns_zone_id if network else None,
+        protect=settings.protect_resources,
+    ),
+)
+
+secrets = Secrets(
+    "secrets",
+    SecretsArgs(
+        vault_name=namer.name("key_vault"),
+        resource_group_name=rg,
+        location=settings.location,
+        tenant_id=foundation.tenant_id,
+        tags=tags,
+        workspace_id=monitoring.workspace_id,
+        secrets={
+            "appinsights-connection-string": SecretValue(
+                monitoring.app_insights_connection_string, "text/plain; application-insights-connection-string"
+            ),
+            **{
+                f"openai-key-{name}": SecretValue(key, "text/plain; azure-openai-api-key")
+                for name, key in openai.keys.items()
+            },
+        },
+        public_network_access=not private_access,
+        soft_delete_retention_days=90 if settings.is_prod else 7,
+        private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
+        private_dns_zone_id=network.key_vault_dns_zone_id if network else None,
+        protect=settings.protect_resources,
+    ),
+)
+
+gateway = Gateway(
+    "gateway",
+    GatewayArgs(
+        service_name=namer.name("apim"),
+        resource_group_name=rg,
+        location=settings.location,
+        tags=tags,
+        subscription_id=foundation.subscription_id,
+        apim=settings.apim,
+        auth_mode=settings.auth_mode,
+        backends=openai.accounts,
+        products=settings.products,
+        api_spec=api_spec,
+        api_operations=settings.api_operations,
+        spec_source=settings.spec_path,
+        key_vault_id=secrets.vault_id,
+        app_insights_id=monitoring.app_insights_id,
+        app_insights_secret_uri=secrets.secret_uris["appinsights-connection-string"],
+        workspace_id=monitoring.workspace_id,
+        openai_key_secret_uris={
+            name: secrets.secret_uris[f"openai-key-{name}"] for name in openai.keys
+        },
+        sampling_percentage=settings.monitoring.sampling_percentage,
+        log_body_bytes=settings.monitoring.log_body_bytes,
+        subnet_id=network.apim_subnet_id if network and settings.apim.virtual_network_type != "None" else None,
+        protect=settings.protect_resources,
+    ),
+)
+
+# Internal APIM has no public DNS: the VNet resolves its host names through a private zone.
+if network and network.apim_dns_zone_name is not None and gateway.private_ip is not None:
+    apim_host = ApimPrivateDns(
+        "apim-dns",
+        ApimPrivateDnsArgs(
+            resource_group_name=rg,
+            zone_name=network.apim_dns_zone_name,
+            service_name=namer.name("apim"),
+            private_ip=gateway.private_ip,
+        ),
+    ).gateway_host
+else:
+    apim_host = gateway.gateway_url.apply(lambda url: url.removeprefix("https://").rstrip("/"))
+
+edge = (
+    Edge(
+        "edge",
+        EdgeArgs(
+            resource_group_name=rg,
+            location=settings.location,
+            tags=tags,
+            settings=settings.edge,
+            namer=namer,
+            subnet_id=network.app_gateway_subnet_id,
+            apim_gateway_host=apim_host,
+            key_vault_id=secrets.vault_id,
+            key_vault_uri=secrets.vault_uri,
+            subscription_id=foundation.subscription_id,
+            zone_redundant=settings.is_prod,
+            workspace_id=monitoring.workspace_id,
+            # The Application Gateway reads its certificate from the vault when it is created.
+            depends_on=[secrets],
+        ),
+    )
+    if settings.edge.enabled and network
+    else None
+)
+
+alerts = Alerts(
+    "alerts",
+    AlertsArgs(
+        resource_group_name=rg,
+        location=settings.location,
+        tags=tags,
+        thresholds=settings.monitoring.thresholds,
+        namer=namer,
+        action_group_id=monitoring.action_group_id,
+        workspace_id=monitoring.workspace_id,
+        app_insights_id=monitoring.app_insights_id,
+        apim_id=gateway.service_id,
+        apim_classic_sku=settings.apim.sku in CLASSIC_APIM_SKUS,
+        openai_account_ids={name: account.id for name, account in openai.accounts.items()},
+        app_gateway_id=edge.application_gateway_id if edge else None,
+        products=settings.products,
+        deployment_prices=deployment_prices(settings.openai_backends, settings.pricing),
+        currency=settings.currency,
+        token_metric_namespace=TOKEN_METRIC_NAMESPACE,
+    ),
+)
+
+# Clients call the Application Gateway when there is one; APIM directly otherwise.
+pulumi.export("gatewayUrl", edge.gateway_url if edge else gateway.gateway_url)
+pulumi.export("apimGatewayUrl", gateway.gateway_url)
+if edge:
+    pulumi.export("edgePublicIp", edge.public_ip_address)
+    pulumi.export("edgePublicFqdn", edge.public_fqdn)
+pulumi.export("apiPath", API_PATH)
+pulumi.export("apiVersion", settings.inference_api_version)
+pulumi.export("subscriptionKeys", gateway.subscription_keys)
+pulumi.export("productLimits", product_limits(settings.products))
+pulumi.export("chatDeployment", deployment_for(settings.openai_backends, "chat"))
+pulumi.export("embeddingDeployment", deployment_for(settings.openai_backends, "embedding"))
+pulumi.export("resourceGroupName", rg)
+pulumi.export("alertNames", alerts.alert_names)
+pulumi.export("workbookId", alerts.workbook_id)
