@@ -1,14 +1,15 @@
-"""Bridge from the offline plan to the policy pack's offline runner (empty until the pack lands)."""
+"""Bridge from the offline plan to the policy pack's offline runner (policies/offline.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
 
+from policies.offline import evaluate, has_mandatory_violation
+
+__all__ = ["evaluate_policies", "has_mandatory_violation"]
+
 
 def evaluate_policies(resources: list[Mapping[str, Any]], stack: str) -> dict[str, Any]:
-    return {"stack": stack, "policyPack": "aoai-gateway", "rules": [], "summary": {"mandatoryViolations": 0, "advisoryViolations": 0}}
-
-
-def has_mandatory_violation(report: Mapping[str, Any]) -> bool:
-    return bool(report.get("summary", {}).get("mandatoryViolations"))
+    """Every rule of the pack on the plan's resources, with policies/config/<stack>.json."""
+    return evaluate([dict(r) for r in resources], stack=stack)

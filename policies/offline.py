@@ -1,0 +1,365 @@
+"""Offline runner: evaluates the pack on the offline plan's resources the way the pulumi engine would.
+
+What it reproduces from the engine and pulumi-policy's analyzer:
+- pack config: schema defaults, then `all`, then per-rule enforcement and properties (the
+  `--policy-pack-config` file format), validated against each rule's schema; numbers reach the
+  rules as floats, as they do through protobuf;
+- resource props wrapped in the SDK's unknown-checking proxy, so a rule touching an unknown
+  value is skipped ("can't run policy during preview") instead of failing;
+- resource rules called for every resource, stack rules once with every resource, parents and
+  dependencies resolved from the plan's URNs; `not_applicable` recorded, remediate = mandatory.
+Unlike the engine, stack rules see inputs (the plan has no outputs), unknown rule names in the
+config file are an error (the CLI ignores them silently), and "[secret]" placeholders stand in
+for plaintext secrets.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from inspect import isawaitable
+from pathlib import Path
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+)
+from pulumi_policy.policy import _NotApplicableError  # raised by args.not_applicable(); no public name
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+
+from .rules import RULES, RULES_BY_NAME, build_policies
+
+PACK_NAME = "aoai-gateway"
+PACK_DIR = Path(__file__).resolve().parent
+CONFIG_DIR = PACK_DIR / "config"
+_LEVELS = {level.value for level in EnforcementLevel}
+
+
+class PolicyConfigError(ValueError):
+    """The pack config file cannot be used; the message names the file, rule and key."""
+
+
+def load_config(stack: str, config_path: Path | None = None) -> dict[str, dict[str, Any]]:
+    """{rule: {"enforcementLevel": str, "properties": {...}}} for every rule, reconciled as the CLI does.
+    Without `config_path`, policies/config/<stack>.json is used when it exists."""
+    path = Path(config_path) if config_path is not None else CONFIG_DIR / f"{stack}.json"
+    given = _read_config_file(path) if config_path is not None or path.exists() else {}
+    result: dict[str, dict[str, Any]] = {
+        rule.name: {"enforcementLevel": rule.enforcement.value, "properties": rule.config_defaults()} for rule in RULES
+    }
+    everything = given.pop("all", None)
+    if everything and everything["enforcementLevel"]:
+        for entry in result.values():
+            entry["enforcementLevel"] = everything["enforcementLevel"]
+    for name, entry in given.items():
+        if entry["enforcementLevel"]:
+            result[name]["enforcementLevel"] = entry["enforcementLevel"]
+        result[name]["properties"].update(entry["properties"])
+    problems = [
+        f"{name}: {problem}"
+        for name, entry in result.items()
+        for key, schema in RULES_BY_NAME[name].config_schema.items()
+        if key in entry["properties"]
+        for problem in _schema_problems(entry["properties"][key], schema, key)
+    ]
+    if problems:
+        raise PolicyConfigError(f"{path}: invalid policy pack config:\n  " + "\n  ".join(problems))
+    return result
+
+
+def _read_config_file(path: Path) -> dict[str, dict[str, Any]]:
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise PolicyConfigError(f"{path}: the policy pack config file does not exist") from None
+    except json.JSONDecodeError as error:
+        raise PolicyConfigError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(raw, dict):
+        raise PolicyConfigError(f"{path}: expected a JSON object keyed by rule name (or 'all')")
+    parsed: dict[str, dict[str, Any]] = {}
+    for name, value in raw.items():
+        if name != "all" and name not in RULES_BY_NAME:
+            raise PolicyConfigError(
+                f"{path}: {name!r} is not a rule of the {PACK_NAME} pack; known rules: {', '.join(RULES_BY_NAME)}"
+            )
+        if isinstance(value, str):
+            value = {"enforcementLevel": value}
+        if not isinstance(value, dict):
+            raise PolicyConfigError(f"{path}: {name}: expected an enforcement level string or an object")
+        properties = dict(value)
+        level = properties.pop("enforcementLevel", None)
+        if level is not None and level not in _LEVELS:
+            raise PolicyConfigError(
+                f"{path}: {name}: enforcementLevel {level!r} is not one of {', '.join(sorted(_LEVELS))}"
+            )
+        parsed[name] = {"enforcementLevel": level, "properties": properties}
+    return parsed
+
+
+_JSON_TYPES = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _schema_problems(value: Any, schema: Mapping[str, Any], where: str) -> list[str]:
+    """The subset of JSON Schema the rules use: type, items, enum, minimum, maximum, additionalProperties.
+    Like the CLI, properties a rule does not declare are accepted."""
+    expected = schema.get("type")
+    if expected:
+        types = _JSON_TYPES[expected]
+        is_bool = isinstance(value, bool)
+        if not isinstance(value, types) or (is_bool and expected != "boolean"):
+            return [f"{where}: expected {expected}, got {value!r}"]
+    problems: list[str] = []
+    if "enum" in schema and value not in schema["enum"]:
+        problems.append(f"{where}: {value!r} is not one of {schema['enum']}")
+    if "minimum" in schema and isinstance(value, (int, float)) and value < schema["minimum"]:
+        problems.append(f"{where}: {value!r} is below the minimum {schema['minimum']}")
+    if "maximum" in schema and isinstance(value, (int, float)) and value > schema["maximum"]:
+        problems.append(f"{where}: {value!r} is above the maximum {schema['maximum']}")
+    if isinstance(value, list) and "items" in schema:
+        for index, item in enumerate(value):
+            problems += _schema_problems(item, schema["items"], f"{where}[{index}]")
+    if isinstance(value, dict) and "additionalProperties" in schema:
+        for key, item in value.items():
+            problems += _schema_problems(item, schema["additionalProperties"], f"{where}.{key}")
+    return problems
+
+
+def _as_wire(value: Any) -> Any:
+    """What protobuf's Struct does to JSON: every number becomes a float. Returns fresh containers,
+    so no rule can change the plan (or another rule's view of it)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return float(value)
+    if isinstance(value, Mapping):
+        return {key: _as_wire(item) for key, item in value.items()}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [_as_wire(item) for item in value]
+    return value
+
+
+def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=resource.get("parent") or None,
+    )
+
+
+def _name(resource: Mapping[str, Any]) -> str:
+    return resource.get("name") or str(resource["urn"]).rsplit("::", 1)[-1]
+
+
+def _run(validation: Any) -> None:
+    if isawaitable(validation):
+        loop = asyncio.new_event_loop()
+        try:
+            loop.run_until_complete(validation)
+        finally:
+            loop.close()
+
+
+def _stack_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
+    by_urn: dict[str, PolicyResource] = {}
+    for resource in resources:
+        by_urn[resource["urn"]] = PolicyResource(
+            resource["type"],
+            unknown_checking_proxy(_as_wire(resource.get("inputs") or {})),
+            resource["urn"],
+            _name(resource),
+            _options(resource),
+            None,
+            None,
+            [],
+            {},
+        )
+    for resource in resources:
+        node = by_urn[resource["urn"]]
+        node.parent = by_urn.get(resource.get("parent") or "")
+        node.dependencies = [by_urn[urn] for urn in resource.get("dependsOn") or [] if urn in by_urn]
+    return list(by_urn.values())
+
+
+def _check(policy: Any, properties: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]) -> tuple[list, ...]:
+    """Run one policy as the analyzer does; returns (violations, skipped, not applicable)."""
+    violations: list[dict[str, str]] = []
+    skipped: list[dict[str, str]] = []
+    not_applicable: list[dict[str, str]] = []
+
+    def attempt(urn: str, *arguments: Any) -> None:
+        try:
+            _run(policy.validate(*arguments))
+        except UnknownValueError as unknown:
+            skipped.append(
+                {"urn": urn, "message": f"can't run policy '{policy.name}' during preview: {unknown.message}"}
+            )
+        except _NotApplicableError as reason:
+            not_applicable.append({"urn": urn, "reason": reason.reason or "not applicable"})
+
+    if isinstance(policy, ResourceValidationPolicy):
+        for resource in resources:
+            urn = resource["urn"]
+
+            def report(message: str, _ignored: str | None = None, urn: str = urn) -> None:
+                violations.append({"urn": urn, "message": message})
+
+            args = ResourceValidationArgs(
+                resource["type"],
+                unknown_checking_proxy(_as_wire(resource.get("inputs") or {})),
+                urn,
+                _name(resource),
+                _options(resource),
+                None,
+                dict(properties),
+                {},
+            )
+            attempt(urn, args, report)
+    else:
+
+        def report_stack(message: str, urn: str | None = None) -> None:
+            violations.append({"urn": urn or "", "message": message})
+
+        stack_args = StackValidationArgs(_stack_resources(resources), dict(properties), {})
+        attempt("", stack_args, report_stack)
+    return violations, skipped, not_applicable
+
+
+def _by_urn(entries: list[dict[str, str]]) -> list[dict[str, str]]:
+    return sorted(entries, key=lambda entry: tuple(entry.values()))
+
+
+def evaluate(
+    resources: list[dict],
+    *,
+    stack: str,
+    config_path: Path | None = None,
+) -> dict:
+    """Evaluate every rule on the plan's resources; the report is deterministic (sorted)."""
+    config = load_config(stack, config_path)
+    ordered = sorted(resources, key=lambda resource: resource["urn"])
+    rules_report = []
+    for policy in build_policies():
+        rule = RULES_BY_NAME[policy.name]
+        level = config[rule.name]["enforcementLevel"]
+        if level == EnforcementLevel.REMEDIATE.value:
+            level = EnforcementLevel.MANDATORY.value
+        found: tuple[list, ...] = ([], [], [])
+        if level != EnforcementLevel.DISABLED.value:
+            found = _check(policy, _as_wire(config[rule.name]["properties"]), ordered)
+        violations, skipped, not_applicable = (_by_urn(entries) for entries in found)
+        rules_report.append(
+            {
+                "name": rule.name,
+                "description": rule.description,
+                "concern": rule.concern,
+                "kind": "stack" if rule.stack_rule else "resource",
+                "resourceTypes": list(rule.resource_types),
+                "severity": rule.severity.value,
+                "enforcementLevel": level,
+                "sources": list(rule.sources),
+                "remediation": rule.remediation,
+                "violations": violations,
+                "skipped": skipped,
+                "notApplicable": not_applicable,
+            }
+        )
+    return {
+        "policyPack": PACK_NAME,
+        "stack": stack,
+        "config": _shown_path(config_path if config_path is not None else CONFIG_DIR / f"{stack}.json"),
+        "rules": sorted(rules_report, key=lambda entry: entry["name"]),
+        "summary": _summary(rules_report, len(ordered)),
+    }
+
+
+def _shown_path(path: Path) -> str | None:
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return path.resolve().relative_to(PACK_DIR.parent).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _summary(rules_report: list[dict], resource_count: int) -> dict[str, int]:
+    def count(level: str) -> int:
+        return sum(len(r["violations"]) for r in rules_report if r["enforcementLevel"] == level)
+
+    return {
+        "rules": len(rules_report),
+        "resources": resource_count,
+        "violations": sum(len(r["violations"]) for r in rules_report),
+        "mandatoryViolations": count("mandatory"),
+        "advisoryViolations": count("advisory"),
+        "rulesViolated": sum(1 for r in rules_report if r["violations"]),
+        "skipped": sum(len(r["skipped"]) for r in rules_report),
+        "notApplicable": sum(len(r["notApplicable"]) for r in rules_report),
+    }
+
+
+def has_mandatory_violation(report: Mapping[str, Any]) -> bool:
+    return any(rule["enforcementLevel"] == "mandatory" and rule["violations"] for rule in report["rules"])
+
+
+def write_report(report: Mapping[str, Any], path: Path) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def summarize(report: Mapping[str, Any]) -> list[str]:
+    """A few lines for a terminal: totals, then each violated rule."""
+    totals = report["summary"]
+    lines = [
+        f"policy pack {report['policyPack']} on stack {report['stack']}: {totals['rules']} rules, "
+        f"{totals['resources']} resources, {totals['mandatoryViolations']} mandatory and "
+        f"{totals['advisoryViolations']} advisory violations"
+    ]
+    for rule in report["rules"]:
+        for violation in rule["violations"]:
+            resource = violation["urn"].rsplit("::", 1)[-1] or "(stack)"
+            lines.append(f"  [{rule['enforcementLevel']}] {rule['name']} {resource}: {violation['message']}")
+    return lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Evaluate the aoai-gateway policy pack on an offline plan.")
+    parser.add_argument("resources", type=Path, help="build/<stack>/resources.json from the offline plan")
+    parser.add_argument("--stack", required=True)
+    parser.add_argument("--config", type=Path, default=None, help="defaults to policies/config/<stack>.json")
+    parser.add_argument("--out", type=Path, default=None, help="defaults to build/<stack>/policy-report.json")
+    options = parser.parse_args(argv)
+    try:
+        resources = json.loads(options.resources.read_text(encoding="utf-8"))
+        report = evaluate(resources, stack=options.stack, config_path=options.config)
+    except (OSError, json.JSONDecodeError, PolicyConfigError) as error:
+        print(f"policy check failed to run: {error}", file=sys.stderr)
+        return 2
+    write_report(report, options.out or Path("build") / options.stack / "policy-report.json")
+    print("\n".join(summarize(report)))
+    return 1 if has_mandatory_violation(report) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,113 @@
+"""What a rule is (metadata, per-stack enforcement, checks) and how it becomes a pulumi-policy Policy."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    PolicyConfigSchema,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from ._props import Redacted
+
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
+LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL
+
+Config = Mapping[str, Any]
+# A resource check reads one resource and yields one message per problem it finds.
+ResourceCheck = Callable[[ResourceValidationArgs, Config], Iterable[str]]
+# A stack check reads every resource and yields (urn or None for the stack, message).
+StackCheck = Callable[[Sequence[PolicyResource], Config], Iterable[tuple[str | None, str]]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One guardrail. `enforcement` is the pack default (what prod gets); `stack_enforcement`
+    lists the stacks that differ, and policies/config/<stack>.json must say the same."""
+
+    name: str
+    summary: str
+    resource_types: tuple[str, ...]
+    severity: Severity
+    remediation: str
+    check: ResourceCheck | StackCheck
+    concern: str
+    sources: tuple[str, ...] = ()
+    stack_rule: bool = False
+    enforcement: EnforcementLevel = MANDATORY
+    stack_enforcement: Mapping[str, EnforcementLevel] = field(default_factory=dict)
+    config_schema: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    @property
+    def description(self) -> str:
+        if not self.sources:
+            return self.summary
+        return f"{self.summary} Same check as: {'; '.join(self.sources)}."
+
+    def enforcement_for(self, stack: str) -> EnforcementLevel:
+        return self.stack_enforcement.get(stack, self.enforcement)
+
+    def config_defaults(self) -> dict[str, Any]:
+        return {
+            key: copy.deepcopy(schema["default"]) for key, schema in self.config_schema.items() if "default" in schema
+        }
+
+    def to_policy(self) -> Policy:
+        common: dict[str, Any] = {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.enforcement,
+            "config_schema": PolicyConfigSchema(
+                properties={key: dict(value) for key, value in self.config_schema.items()}
+            )
+            if self.config_schema
+            else None,
+            "severity": self.severity,
+            "tags": [self.concern],
+            "remediation_steps": self.remediation,
+        }
+        if self.stack_rule:
+            return StackValidationPolicy(validate=_stack_validation(self), **common)
+        return ResourceValidationPolicy(validate=_resource_validation(self), **common)
+
+
+def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation], None]:
+    types = frozenset(rule.resource_types)
+    check = cast(ResourceCheck, rule.check)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in types:
+            return
+        try:
+            messages = list(check(args, args.get_config()))
+        except Redacted as hidden:
+            # The offline plan replaces secrets by "[secret]"; the engine sees the plaintext.
+            args.not_applicable(str(hidden))
+            return
+        for message in messages:
+            report_violation(message, None)
+
+    return validate
+
+
+def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    check = cast(StackCheck, rule.check)
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        for urn, message in check(args.resources, args.get_config()):
+            report_violation(message, urn)
+
+    return validate

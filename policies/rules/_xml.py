@@ -1,0 +1,82 @@
+"""Parsing APIM policy documents, whose C# expressions (@(...), @{...}) are not valid XML as written."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+SECTIONS = ("inbound", "backend", "outbound", "on-error")
+
+
+class PolicyXmlError(ValueError):
+    pass
+
+
+def parse_policy(document: str) -> ET.Element:
+    """The <policies> element of an APIM policy document (format rawxml or xml)."""
+    try:
+        root = ET.fromstring(_escape_expressions(document))
+    except ET.ParseError as error:
+        raise PolicyXmlError(f"the policy document is not well-formed XML ({error})") from None
+    if root.tag != "policies":
+        raise PolicyXmlError(f"the root element is <{root.tag}>; an APIM policy document starts with <policies>")
+    return root
+
+
+def _escape_expressions(document: str) -> str:
+    # APIM accepts raw '<', '&' and '"' inside policy expressions (rawxml); escape just those spans.
+    out: list[str] = []
+    i = 0
+    while i < len(document):
+        if document[i] == "@" and document[i + 1 : i + 2] in ("(", "{"):
+            end = _expression_end(document, i + 1)
+            if end is None:
+                out.append(document[i:])
+                break
+            out.append(escape(document[i:end], {'"': "&quot;"}))
+            i = end
+            continue
+        out.append(document[i])
+        i += 1
+    return "".join(out)
+
+
+def _expression_end(document: str, opening: int) -> int | None:
+    """Index just past the bracket closing the one at `opening`, skipping C# string and char literals."""
+    open_char = document[opening]
+    close_char = ")" if open_char == "(" else "}"
+    depth = 0
+    i = opening
+    while i < len(document):
+        char = document[i]
+        if char == '"':
+            verbatim = i > opening and document[i - 1] == "@"
+            i = _string_end(document, i, verbatim)
+            continue
+        if char == "'":
+            i = _string_end(document, i, False, quote="'")
+            continue
+        if char == open_char:
+            depth += 1
+        elif char == close_char:
+            depth -= 1
+            if depth == 0:
+                return i + 1
+        i += 1
+    return None
+
+
+def _string_end(document: str, start: int, verbatim: bool, quote: str = '"') -> int:
+    i = start + 1
+    while i < len(document):
+        char = document[i]
+        if verbatim and char == quote and document[i + 1 : i + 2] == quote:
+            i += 2
+            continue
+        if not verbatim and char == "\\":
+            i += 2
+            continue
+        if char == quote:
+            return i + 1
+        i += 1
+    return len(document)

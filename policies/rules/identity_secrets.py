@@ -1,0 +1,236 @@
+"""Rules for Key Vault, its secrets and the role assignments that grant access."""
+
+from __future__ import annotations
+
+from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Rule
+from ._props import dig, leaf, lower, text
+
+VAULT = "azure-native:keyvault:Vault"
+SECRET = "azure-native:keyvault:Secret"
+ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
+CONCERN = "identity-and-secrets"
+
+# Built-in roles that can take over or re-delegate access to whatever they are scoped to.
+_PRIVILEGED_ROLES = {
+    "8e3af657-a8ff-443c-a75c-2fe8c4bcb635": "Owner",
+    "b24988ac-6180-42a0-ab88-20f7382dd24c": "Contributor",
+    "18d7d88d-d35e-4fb5-a5c3-7773c6a72d9d": "User Access Administrator",
+    "f58310d9-a9f6-439a-9e8d-f62e7b41a168": "Role Based Access Control Administrator",
+}
+
+
+def _rbac_authorization(args, config):
+    if dig(args.props, "properties", "enableRbacAuthorization") is not True:
+        yield (
+            "properties.enableRbacAuthorization is not true, so access policies (not Entra RBAC) "
+            "govern the vault; set it to true and grant roles such as 'Key Vault Secrets User'."
+        )
+
+
+def _purge_protection(args, config):
+    if dig(args.props, "properties", "enablePurgeProtection") is not True:
+        yield (
+            "properties.enablePurgeProtection is not true: a deleted vault and its secrets could be "
+            "purged before the retention period ends; set it to true."
+        )
+
+
+def _soft_delete_retention(args, config):
+    low, high = config.get("minimumDays", 7), config.get("maximumDays", 90)
+    if dig(args.props, "properties", "enableSoftDelete") is False:
+        yield "properties.enableSoftDelete is false; remove it or set it to true."
+    days = dig(args.props, "properties", "softDeleteRetentionInDays")
+    if not isinstance(days, (int, float)) or isinstance(days, bool):
+        yield (f"properties.softDeleteRetentionInDays is not set; set it explicitly between {low:g} and {high:g} days.")
+    elif not low <= days <= high:
+        yield (
+            f"properties.softDeleteRetentionInDays is {days:g}; this stack requires between {low:g} and {high:g} days."
+        )
+
+
+def _public_network_disabled(args, config):
+    value = dig(args.props, "properties", "publicNetworkAccess")
+    if lower(value) != "disabled":
+        yield (
+            f"properties.publicNetworkAccess is {value!r}; set it to 'Disabled' and reach the vault "
+            "through its private endpoint."
+        )
+
+
+def _network_acl_deny(args, config):
+    value = dig(args.props, "properties", "networkAcls", "defaultAction")
+    if lower(value) != "deny":
+        yield (
+            f"properties.networkAcls.defaultAction is {value!r}; set it to 'Deny' (bypass "
+            "'AzureServices' keeps trusted services such as APIM and App Gateway working)."
+        )
+
+
+def _secret_content_type(args, config):
+    if not text(dig(args.props, "properties", "contentType")):
+        yield (
+            "properties.contentType is not set; say what the secret holds (for example "
+            "'text/plain' or 'application/x-pkcs12') so readers and rotation jobs can tell."
+        )
+
+
+def _secret_expiry(args, config):
+    if dig(args.props, "properties", "attributes", "expires") is None:
+        yield (
+            "properties.attributes.expires is not set; give the secret an expiry date and a rotation "
+            "owner, or record why it cannot expire."
+        )
+
+
+def _no_privileged_roles(args, config):
+    forbidden = {text(role).lower() for role in config.get("forbiddenRoleDefinitionIds", [])}
+    role = leaf(dig(args.props, "roleDefinitionId"))
+    if role in forbidden:
+        label = _PRIVILEGED_ROLES.get(role, role)
+        yield (
+            f"roleDefinitionId grants {label!r} ({role}); grant the narrowest data-plane role instead, "
+            "for example 'Key Vault Secrets User' or 'Cognitive Services OpenAI User'."
+        )
+
+
+def _principal_type(args, config):
+    if not text(dig(args.props, "principalType")):
+        yield (
+            "principalType is not set; set it (e.g. 'ServicePrincipal' for managed identities) so ARM "
+            "does not fail with PrincipalNotFound while a new identity replicates."
+        )
+
+
+def _resource_scope(args, config):
+    scope = lower(dig(args.props, "scope"))
+    parts = [part for part in scope.split("/") if part]
+    if parts[:1] != ["subscriptions"] or "providers" not in parts:
+        yield (
+            f"scope is {dig(args.props, 'scope')!r}; assign roles on the resource that needs them "
+            "(the vault, the OpenAI account), not on a resource group, subscription or management group."
+        )
+
+
+RULES = (
+    Rule(
+        name="keyvault-rbac-authorization",
+        summary="Key Vaults use the Azure RBAC permission model.",
+        resource_types=(VAULT,),
+        severity=HIGH,
+        remediation="Set properties.enableRbacAuthorization=True, drop accessPolicies and grant "
+        "data-plane roles with RoleAssignment resources.",
+        check=_rbac_authorization,
+        concern=CONCERN,
+        sources=("Azure Policy 12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5",),
+    ),
+    Rule(
+        name="keyvault-purge-protection",
+        summary="Key Vaults enable purge protection (prod; advisory in dev, which must stay re-creatable).",
+        resource_types=(VAULT,),
+        severity=HIGH,
+        remediation="Set properties.enablePurgeProtection=True (it cannot be turned off again).",
+        check=_purge_protection,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_110", "Azure Policy 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"),
+        stack_enforcement={"dev": ADVISORY},
+    ),
+    Rule(
+        name="keyvault-soft-delete-retention",
+        summary="Key Vaults keep soft delete on with a retention inside the stack's range "
+        "(pack config minimumDays..maximumDays).",
+        resource_types=(VAULT,),
+        severity=MEDIUM,
+        remediation="Leave properties.enableSoftDelete unset or true and set "
+        "properties.softDeleteRetentionInDays within the configured range (Azure allows 7 to 90).",
+        check=_soft_delete_retention,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_42", "Azure Policy 1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"),
+        config_schema={
+            "minimumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 30},
+            "maximumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 90},
+        },
+    ),
+    Rule(
+        name="keyvault-public-network-disabled",
+        summary="Key Vaults disable public network access (prod; advisory in dev).",
+        resource_types=(VAULT,),
+        severity=HIGH,
+        remediation="Set properties.publicNetworkAccess='Disabled' and add a private endpoint with its "
+        "privatelink.vaultcore.azure.net DNS zone group.",
+        check=_public_network_disabled,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_189", "Azure Policy 405c5871-3e91-4644-8a63-58e19d68ff5b"),
+        stack_enforcement={"dev": ADVISORY},
+    ),
+    Rule(
+        name="keyvault-network-acl-deny",
+        summary="Key Vault firewalls deny by default (prod; advisory in dev).",
+        resource_types=(VAULT,),
+        severity=MEDIUM,
+        remediation="Set properties.networkAcls={'defaultAction': 'Deny', 'bypass': 'AzureServices'}.",
+        check=_network_acl_deny,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_109", "Azure Policy 55615ac9-af46-4a59-874e-391cc3dfb490"),
+        stack_enforcement={"dev": ADVISORY},
+    ),
+    Rule(
+        name="keyvault-secret-content-type",
+        summary="Key Vault secrets declare a content type.",
+        resource_types=(SECRET,),
+        severity=LOW,
+        remediation="Set properties.contentType, e.g. 'text/plain'.",
+        check=_secret_content_type,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_114",),
+    ),
+    Rule(
+        name="keyvault-secret-expiry",
+        summary="Key Vault secrets carry an expiry date. Advisory everywhere: an expiry without "
+        "automated rotation turns into a gateway outage, so it is a prompt, not a gate.",
+        resource_types=(SECRET,),
+        severity=LOW,
+        remediation="Set properties.attributes.expires (Unix seconds) and own the rotation, or accept "
+        "the advisory with a note in the component's docs.",
+        check=_secret_expiry,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_41", "Azure Policy 98728c90-32c7-4049-8429-847dc0f4fe37"),
+        enforcement=ADVISORY,
+    ),
+    Rule(
+        name="role-assignment-no-privileged-roles",
+        summary="Role assignments never grant Owner, Contributor or access-administration roles "
+        "(pack config forbiddenRoleDefinitionIds).",
+        resource_types=(ROLE_ASSIGNMENT,),
+        severity=CRITICAL,
+        remediation="Use the narrowest built-in data-plane role (Key Vault Secrets User, Cognitive "
+        "Services OpenAI User, ...).",
+        check=_no_privileged_roles,
+        concern=CONCERN,
+        config_schema={
+            "forbiddenRoleDefinitionIds": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": sorted(_PRIVILEGED_ROLES),
+                "description": "Role definition GUIDs that must never be assigned by this program.",
+            },
+        },
+    ),
+    Rule(
+        name="role-assignment-principal-type",
+        summary="Role assignments state the principal type.",
+        resource_types=(ROLE_ASSIGNMENT,),
+        severity=LOW,
+        remediation="Set principalType='ServicePrincipal' for managed identities.",
+        check=_principal_type,
+        concern=CONCERN,
+    ),
+    Rule(
+        name="role-assignment-resource-scope",
+        summary="Role assignments are scoped to a single resource, not a resource group or wider.",
+        resource_types=(ROLE_ASSIGNMENT,),
+        severity=MEDIUM,
+        remediation="Pass the target resource's id (vault, OpenAI account) as scope.",
+        check=_resource_scope,
+        concern=CONCERN,
+    ),
+)

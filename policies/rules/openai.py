@@ -1,0 +1,194 @@
+"""Rules for the Azure OpenAI accounts and their model deployments."""
+
+from __future__ import annotations
+
+from ._model import ADVISORY, HIGH, LOW, MEDIUM, Rule
+from ._props import dig, identity_types, lower, names, text
+
+ACCOUNT = "azure-native:cognitiveservices:Account"
+DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
+CONCERN = "openai"
+
+
+def _local_auth_disabled(args, config):
+    if dig(args.props, "properties", "disableLocalAuth") is not True:
+        yield (
+            "properties.disableLocalAuth is not true, so the account still accepts API keys; "
+            "set it to true so only Entra ID tokens (APIM's managed identity) are accepted."
+        )
+
+
+def _public_network_disabled(args, config):
+    value = dig(args.props, "properties", "publicNetworkAccess")
+    if lower(value) != "disabled":
+        yield (
+            f"properties.publicNetworkAccess is {value!r}; set it to 'Disabled' and reach the account "
+            "through its private endpoint."
+        )
+
+
+def _network_acl_deny(args, config):
+    value = dig(args.props, "properties", "networkAcls", "defaultAction")
+    if lower(value) != "deny":
+        yield (
+            f"properties.networkAcls.defaultAction is {value!r}; set it to 'Deny' so that only the "
+            "listed networks (or private endpoints) reach the account."
+        )
+
+
+def _managed_identity(args, config):
+    if not identity_types(dig(args.props, "identity")) & {"systemassigned", "userassigned"}:
+        yield (
+            f"identity.type is {dig(args.props, 'identity', 'type')!r}; set it to 'SystemAssigned' "
+            "(or attach a user-assigned identity) so the account can reach Key Vault and storage without keys."
+        )
+
+
+def _custom_subdomain(args, config):
+    if not text(dig(args.props, "properties", "customSubDomainName")):
+        yield (
+            "properties.customSubDomainName is not set; Entra ID authentication and private endpoints "
+            "need a custom subdomain. Set it to the account's name."
+        )
+
+
+def _outbound_restricted(args, config):
+    if dig(args.props, "properties", "restrictOutboundNetworkAccess") is not True:
+        yield (
+            "properties.restrictOutboundNetworkAccess is not true; set it to true (and list any needed "
+            "hosts in properties.allowedFqdnList) so prompts cannot be sent to arbitrary endpoints."
+        )
+
+
+def _model_allowed(args, config):
+    allowed = [text(entry) for entry in config.get("allowedModels", []) if text(entry)]
+    model = dig(args.props, "properties", "model")
+    name, version = text(dig(model, "name")), text(dig(model, "version"))
+    if not allowed:
+        yield (
+            f"model {name!r} cannot be checked: allowedModels is empty in this stack's pack config "
+            "(policies/config/<stack>.json); list the approved models there."
+        )
+        return
+    if not name:
+        yield "properties.model.name is not set; deploy a model from allowedModels."
+        return
+    accepted = {entry.lower() for entry in allowed}
+    if name.lower() not in accepted and f"{name}:{version}".lower() not in accepted:
+        shown = f"{name}:{version}" if version else name
+        yield (
+            f"model {shown!r} is not on this stack's allow-list ({names(allowed)}); deploy an approved "
+            "model or add it to allowedModels in policies/config/<stack>.json after review."
+        )
+
+
+def _version_pinned(args, config):
+    version = text(dig(args.props, "properties", "model", "version"))
+    upgrade = text(dig(args.props, "properties", "versionUpgradeOption"))
+    if not version:
+        yield "properties.model.version is not set; pin the model version so a plan says exactly what runs."
+    if upgrade not in ("NoAutoUpgrade", "OnceCurrentVersionExpired"):
+        yield (
+            f"properties.versionUpgradeOption is {upgrade or None!r} (the service default upgrades as soon "
+            "as a new default version ships); set 'OnceCurrentVersionExpired' or 'NoAutoUpgrade'."
+        )
+
+
+RULES = (
+    Rule(
+        name="openai-local-auth-disabled",
+        summary="Azure OpenAI accounts disable local (API key) authentication.",
+        resource_types=(ACCOUNT,),
+        severity=HIGH,
+        remediation="Set properties.disableLocalAuth=True and give APIM's identity the "
+        "'Cognitive Services OpenAI User' role on the account.",
+        check=_local_auth_disabled,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_236", "Azure Policy 71ef260a-8f18-47b7-abcb-62d0673d94dc"),
+    ),
+    Rule(
+        name="openai-public-network-disabled",
+        summary="Azure OpenAI accounts disable public network access (prod; advisory in dev).",
+        resource_types=(ACCOUNT,),
+        severity=HIGH,
+        remediation="Set properties.publicNetworkAccess='Disabled' and add a private endpoint with "
+        "its privatelink.openai.azure.com DNS zone group.",
+        check=_public_network_disabled,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_134", "Azure Policy 0725b4dd-7e76-479c-a735-68e7ee23d5ca"),
+        stack_enforcement={"dev": ADVISORY},
+    ),
+    Rule(
+        name="openai-network-acl-deny",
+        summary="Azure OpenAI network ACLs deny by default (prod; advisory in dev).",
+        resource_types=(ACCOUNT,),
+        severity=HIGH,
+        remediation="Set properties.networkAcls.defaultAction='Deny' and list only the networks "
+        "that must reach the account.",
+        check=_network_acl_deny,
+        concern=CONCERN,
+        sources=("Azure Policy 037eea7a-bd0a-46c5-9a66-03aea78705d3",),
+        stack_enforcement={"dev": ADVISORY},
+    ),
+    Rule(
+        name="openai-managed-identity",
+        summary="Azure OpenAI accounts have a managed identity.",
+        resource_types=(ACCOUNT,),
+        severity=MEDIUM,
+        remediation="Set identity.type='SystemAssigned'.",
+        check=_managed_identity,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_238", "Azure Policy fe3fd216-4f83-4fc1-8984-2bbec80a3418"),
+    ),
+    Rule(
+        name="openai-custom-subdomain",
+        summary="Azure OpenAI accounts set a custom subdomain (needed for Entra ID auth and private endpoints).",
+        resource_types=(ACCOUNT,),
+        severity=MEDIUM,
+        remediation="Set properties.customSubDomainName to the account's globally unique name.",
+        check=_custom_subdomain,
+        concern=CONCERN,
+    ),
+    Rule(
+        name="openai-outbound-restricted",
+        summary="Azure OpenAI accounts restrict outbound network access (data-loss prevention).",
+        resource_types=(ACCOUNT,),
+        severity=MEDIUM,
+        remediation="Set properties.restrictOutboundNetworkAccess=True and list required hosts in "
+        "properties.allowedFqdnList.",
+        check=_outbound_restricted,
+        concern=CONCERN,
+        sources=("Checkov CKV_AZURE_247",),
+    ),
+    Rule(
+        name="openai-model-allow-list",
+        summary="Model deployments use only models on the stack's allow-list (pack config allowedModels).",
+        resource_types=(DEPLOYMENT,),
+        severity=HIGH,
+        remediation="Deploy a model listed in allowedModels of policies/config/<stack>.json, or add the "
+        "model there (as 'name' or 'name:version') after review.",
+        check=_model_allowed,
+        concern=CONCERN,
+        sources=("Azure Policy aafe3651-cb78-4f68-9f81-e7e41509110f",),
+        config_schema={
+            "allowedModels": {
+                "type": "array",
+                "items": {"type": "string"},
+                "default": [],
+                "description": "Approved models as 'name' (any version) or 'name:version'. Empty denies all.",
+            },
+        },
+    ),
+    Rule(
+        name="openai-deployment-version-pinned",
+        summary="Model deployments pin the model version and do not auto-upgrade to new defaults (prod; "
+        "advisory in dev, which may track the latest default).",
+        resource_types=(DEPLOYMENT,),
+        severity=LOW,
+        remediation="Set properties.model.version and properties.versionUpgradeOption="
+        "'OnceCurrentVersionExpired' (or 'NoAutoUpgrade').",
+        check=_version_pinned,
+        concern=CONCERN,
+        stack_enforcement={"dev": ADVISORY},
+    ),
+)
