@@ -5,7 +5,7 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 POLICY_CONFIG := policies/config/$(STACK).json
 
-.PHONY: venv plan test bench up preview smoke lint clean
+.PHONY: venv plan test bench up preview smoke lint docs clean
 
 venv: $(VENV)/.installed
 
@@ -36,6 +36,10 @@ up: venv
 ## Checks a deployed stack through the gateway with the official openai SDK.
 smoke: venv
 	$(PY) -m tools.smoke_test --stack $(STACK)
+
+## Regenerates the README's generated sections (config reference, policy rules, architecture).
+docs: venv
+	$(PY) -m tools.docs
 
 lint: venv
 	$(VENV)/bin/ruff check .

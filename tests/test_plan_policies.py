@@ -1,0 +1,65 @@
+"""The offline plan and the policy pack together: clean stacks pass, a weakened stack fails the plan."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from components.plan import __main__ as plan_cli
+from components.plan.engine import PlanResult
+from components.plan.policy import evaluate_policies, has_mandatory_violation
+from tests.conftest import with_overrides
+from tools import docs
+
+WEAKENED = {
+    "authMode": "apiKey",
+    "apim": {"virtualNetworkType": "External"},
+    "edge": {"wafMode": "Detection"},
+    "network": {"publicOpenaiAccess": True, "unsafeAllowPublicAccessInProd": True},
+}
+
+
+def violated(report: dict) -> set[str]:
+    return {rule["name"] for rule in report["rules"] if rule["violations"] and rule["enforcementLevel"] == "mandatory"}
+
+
+@pytest.mark.parametrize("fixture", ["dev_plan", "prod_plan"])
+def test_dev_and_prod_pass_every_mandatory_rule(fixture: str, request: pytest.FixtureRequest) -> None:
+    result: PlanResult = request.getfixturevalue(fixture)
+    report = evaluate_policies(result.resources(), result.stack)
+    assert len(report["rules"]) >= 40
+    assert violated(report) == set()
+    assert not has_mandatory_violation(report)
+
+
+def test_weakened_prod_fails_the_plan_with_the_expected_violations(tmp_path: Path) -> None:
+    summary, failed = plan_cli.write_plan("prod", tmp_path, with_overrides("prod", **WEAKENED))
+    assert failed
+    report = json.loads((tmp_path / "prod" / "policy-report.json").read_text())
+    assert violated(report) == {
+        "openai-local-auth-disabled",
+        "openai-public-network-disabled",
+        "openai-network-acl-deny",
+        "keyvault-public-network-disabled",
+        "keyvault-network-acl-deny",
+        "apim-vnet-mode",
+        "waf-prevention-mode",
+    }
+    assert "mandatory violations" in summary
+
+
+def test_mandatory_violation_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(plan_cli, "write_plan", lambda stack, out: ("summary\n", True))
+    assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path)]) == 1
+
+
+def test_readme_generated_sections_are_current(prod_plan: PlanResult) -> None:
+    readme = docs.README.read_text(encoding="utf-8")
+    sections = {
+        "config-reference": docs.config_reference(),
+        "policy-rules": docs.policy_rules(),
+        "architecture": docs.architecture(prod_plan.resources()),
+    }
+    assert docs.render(readme, sections) == readme, "README.md is out of date: run `make docs`"
