@@ -12,7 +12,7 @@ from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs
 from components.outputs import deployment_for, product_limits
-from components.secrets import SecretValue, Secrets, SecretsArgs
+from components.secrets import Secrets, SecretsArgs, SecretValue
 
 settings = load_settings()
 api_spec = settings.api_spec()
@@ -40,7 +40,9 @@ rg = foundation.resource_group_name
 
 monitoring = Monitoring(
     "monitoring",
-    MonitoringArgs(resource_group_name=rg, location=settings.location, tags=tags, settings=settings.monitoring, namer=namer),
+    MonitoringArgs(
+        resource_group_name=rg, location=settings.location, tags=tags, settings=settings.monitoring, namer=namer
+    ),
 )
 
 network = (
@@ -65,7 +67,8 @@ openai = OpenAiBackends(
     OpenAiBackendsArgs(
         backends=settings.openai_backends,
         account_names={
-            name: namer.name("openai", name, location=backend.location) for name, backend in settings.openai_backends.items()
+            name: namer.name("openai", name, location=backend.location)
+            for name, backend in settings.openai_backends.items()
         },
         resource_group_name=rg,
         tags=tags,
@@ -123,9 +126,7 @@ gateway = Gateway(
         app_insights_id=monitoring.app_insights_id,
         app_insights_secret_uri=secrets.secret_uris["appinsights-connection-string"],
         workspace_id=monitoring.workspace_id,
-        openai_key_secret_uris={
-            name: secrets.secret_uris[f"openai-key-{name}"] for name in openai.keys
-        },
+        openai_key_secret_uris={name: secrets.secret_uris[f"openai-key-{name}"] for name in openai.keys},
         sampling_percentage=settings.monitoring.sampling_percentage,
         log_body_bytes=settings.monitoring.log_body_bytes,
         subnet_id=network.apim_subnet_id if network and settings.apim.virtual_network_type != "None" else None,

@@ -34,8 +34,8 @@ _NO_BACKEND_CALL = "(isnull(BackendResponseCode) or BackendResponseCode == 0)"
 # The gateway's own limits: rate-limit-by-key and azure-openai-token-limit answer 429, an exhausted token
 # quota answers 403. A 429 that Azure OpenAI returned carries BackendResponseCode 429 instead.
 GATEWAY_REJECTION = (
-    "(ResponseCode == 429 or (ResponseCode == 403 and (LastErrorSource contains \"token-limit\""
-    f" or LastErrorSource contains \"quota\"))) and {_NO_BACKEND_CALL}"
+    '(ResponseCode == 429 or (ResponseCode == 403 and (LastErrorSource contains "token-limit"'
+    f' or LastErrorSource contains "quota"))) and {_NO_BACKEND_CALL}'
 )
 # 503 without any backend status: no pool member could take the request (every circuit breaker open,
 # or the backend could not be reached at all).
@@ -92,6 +92,7 @@ def deployment_prices(
 
 
 # ---------------------------------------------------------------- KQL (pure)
+
 
 def kql_string(value: str) -> str:
     """A KQL string literal; KQL reads JSON's escapes."""
@@ -197,6 +198,7 @@ def budget_table(products: Mapping[str, ProductSettings]) -> str:
 
 # ---------------------------------------------------------------- workbook (pure)
 
+
 class WorkbookRenderError(ValueError):
     """The workbook template did not render into valid workbook JSON; names the template and line."""
 
@@ -282,6 +284,7 @@ def workbook_context(
 
 
 # ---------------------------------------------------------------- the component
+
 
 def _lines(*parts: str) -> str:
     """Joins description fragments: rule descriptions are one paragraph in the portal and in e-mails."""
@@ -718,4 +721,3 @@ def _limits_text(product: ProductSettings) -> str:
     if product.token_quota is not None:
         parts.append(f"{product.token_quota.tokens} tokens {product.token_quota.period.lower()}")
     return ", ".join(parts) or "no limits"
-

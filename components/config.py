@@ -89,7 +89,9 @@ class DeploymentSettings:
     version_upgrade_option: str = setting(
         "When Azure may move the deployment to a newer model version.", "NoAutoUpgrade", choices=UPGRADE_OPTIONS
     )
-    content_filter: str = setting("Content filter (RAI) policy name.", "Microsoft.DefaultV2", pattern=r"^[A-Za-z0-9._-]{1,64}$")
+    content_filter: str = setting(
+        "Content filter (RAI) policy name.", "Microsoft.DefaultV2", pattern=r"^[A-Za-z0-9._-]{1,64}$"
+    )
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,14 @@ class OpenAiBackendSettings:
 # ---------------------------------------------------------------- API Management
 
 APIM_SKUS = ("Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2")
-APIM_CAPACITY = {"Developer": (1, 1), "Basic": (1, 2), "Standard": (1, 4), "Premium": (1, 12), "BasicV2": (1, 10), "StandardV2": (1, 10)}
+APIM_CAPACITY = {
+    "Developer": (1, 1),
+    "Basic": (1, 2),
+    "Standard": (1, 4),
+    "Premium": (1, 12),
+    "BasicV2": (1, 10),
+    "StandardV2": (1, 10),
+}
 # Classic VNet injection (External/Internal) exists only on these tiers; the v2 tiers use outbound
 # VNet integration instead, which this program does not model.
 VNET_INJECTION_SKUS = frozenset({"Developer", "Premium"})
@@ -114,10 +123,14 @@ NETWORK_MODES = ("None", "External", "Internal")
 
 @dataclass(frozen=True)
 class ApimSettings:
-    publisher_email: str = setting("Publisher e-mail shown in the developer portal and used for notices.", pattern=_EMAIL)
+    publisher_email: str = setting(
+        "Publisher e-mail shown in the developer portal and used for notices.", pattern=_EMAIL
+    )
     publisher_name: str = setting("Publisher (organisation) name.", pattern=r"^.{1,100}$")
     sku: str = setting("API Management tier.", "Developer", choices=APIM_SKUS)
-    capacity: int = setting("Scale units (Developer: 1; Basic: 1-2; Standard: 1-4; Premium: 1-12; v2: 1-10).", 1, minimum=1, maximum=12)
+    capacity: int = setting(
+        "Scale units (Developer: 1; Basic: 1-2; Standard: 1-4; Premium: 1-12; v2: 1-10).", 1, minimum=1, maximum=12
+    )
     virtual_network_type: str = setting(
         "VNet injection: None, External, or Internal (Developer and Premium only).", "None", choices=NETWORK_MODES
     )
@@ -147,12 +160,17 @@ class ProductSettings:
     approval_required: bool = setting("Whether an administrator approves each subscription.", True)
     subscriptions_limit: int = setting("Subscriptions a user may hold for this product.", 1, minimum=1, maximum=1000)
     rate_limit: RateLimitSettings | None = setting("Request rate limit per subscription (omit for none).", None)
-    tokens_per_minute: int | None = setting("Token-per-minute limit per subscription (omit for none).", None, minimum=1, maximum=100_000_000)
+    tokens_per_minute: int | None = setting(
+        "Token-per-minute limit per subscription (omit for none).", None, minimum=1, maximum=100_000_000
+    )
     token_quota: TokenQuotaSettings | None = setting("Token quota per period per subscription (omit for none).", None)
-    monthly_budget: float | None = setting("Spend per month (pricing currency) before the budget alert fires.", None, minimum=0, maximum=10**9)
+    monthly_budget: float | None = setting(
+        "Spend per month (pricing currency) before the budget alert fires.", None, minimum=0, maximum=10**9
+    )
 
 
 # ---------------------------------------------------------------- network and edge
+
 
 @dataclass(frozen=True)
 class SubnetSettings:
@@ -182,9 +200,13 @@ WAF_RULE_SETS = ("OWASP_3.2", "Microsoft_DefaultRuleSet_2.1")
 @dataclass(frozen=True)
 class EdgeSettings:
     enabled: bool = setting("Put an Application Gateway WAF_v2 in front of API Management.", False)
-    host_name: str = setting("Public host name clients call (the certificate must match).", "api.example.com", pattern=_HOST_NAME)
+    host_name: str = setting(
+        "Public host name clients call (the certificate must match).", "api.example.com", pattern=_HOST_NAME
+    )
     certificate_secret_name: str = setting(
-        "Key Vault secret (in the stack's vault) holding the listener's PFX certificate.", "gateway-tls", pattern=r"^[A-Za-z0-9-]{1,127}$"
+        "Key Vault secret (in the stack's vault) holding the listener's PFX certificate.",
+        "gateway-tls",
+        pattern=r"^[A-Za-z0-9-]{1,127}$",
     )
     min_capacity: int = setting("Autoscale lower bound (instances).", 0, minimum=0, maximum=125)
     max_capacity: int = setting("Autoscale upper bound (instances).", 2, minimum=2, maximum=125)
@@ -194,26 +216,45 @@ class EdgeSettings:
 
 # ---------------------------------------------------------------- monitoring
 
+
 @dataclass(frozen=True)
 class AlertThresholds:
-    apim_server_error_percent: float = setting("APIM 5xx responses, % of requests over 15 min.", 5, minimum=0.1, maximum=100)
-    apim_backend_duration_ms: int = setting("APIM average backend duration (ms) over 15 min.", 20000, minimum=100, maximum=600000)
+    apim_server_error_percent: float = setting(
+        "APIM 5xx responses, % of requests over 15 min.", 5, minimum=0.1, maximum=100
+    )
+    apim_backend_duration_ms: int = setting(
+        "APIM average backend duration (ms) over 15 min.", 20000, minimum=100, maximum=600000
+    )
     apim_capacity_percent: int = setting("APIM capacity % (classic tiers) over 15 min.", 80, minimum=1, maximum=100)
-    openai_throttled_requests: int = setting("OpenAI 429 responses per account over 5 min.", 50, minimum=1, maximum=1_000_000)
-    openai_tokens_per_hour: int = setting("OpenAI processed tokens per account per hour.", 5_000_000, minimum=1, maximum=10**12)
+    openai_throttled_requests: int = setting(
+        "OpenAI 429 responses per account over 5 min.", 50, minimum=1, maximum=1_000_000
+    )
+    openai_tokens_per_hour: int = setting(
+        "OpenAI processed tokens per account per hour.", 5_000_000, minimum=1, maximum=10**12
+    )
     unhealthy_hosts: int = setting("Application Gateway unhealthy backend hosts.", 1, minimum=1, maximum=100)
     waf_blocked_requests: int = setting("WAF blocked requests over 5 min.", 100, minimum=1, maximum=1_000_000)
-    circuit_breaker_trips: int = setting("Backend-unavailable (circuit open) responses over 5 min.", 1, minimum=1, maximum=1_000_000)
-    gateway_limit_rejections: int = setting("Token-limit/quota 429s per product over 15 min.", 100, minimum=1, maximum=1_000_000)
+    circuit_breaker_trips: int = setting(
+        "Backend-unavailable (circuit open) responses over 5 min.", 1, minimum=1, maximum=1_000_000
+    )
+    gateway_limit_rejections: int = setting(
+        "Token-limit/quota 429s per product over 15 min.", 100, minimum=1, maximum=1_000_000
+    )
 
 
 @dataclass(frozen=True)
 class MonitoringSettings:
     retention_days: int = setting("Log Analytics retention in days.", 30, minimum=30, maximum=730)
-    sampling_percentage: float = setting("Application Insights sampling for the API diagnostic.", 100, minimum=0, maximum=100)
-    log_body_bytes: int = setting("Request/response body bytes logged (0 keeps bodies out of logs).", 0, minimum=0, maximum=8192)
+    sampling_percentage: float = setting(
+        "Application Insights sampling for the API diagnostic.", 100, minimum=0, maximum=100
+    )
+    log_body_bytes: int = setting(
+        "Request/response body bytes logged (0 keeps bodies out of logs).", 0, minimum=0, maximum=8192
+    )
     alert_emails: tuple[str, ...] = setting("E-mail receivers of the action group.", (), item_pattern=_EMAIL)
-    alert_webhooks: Mapping[str, str] = setting("Webhook receivers keyed by name (https URLs).", {}, item_pattern=r"^https://\S+$")
+    alert_webhooks: Mapping[str, str] = setting(
+        "Webhook receivers keyed by name (https URLs).", {}, item_pattern=r"^https://\S+$"
+    )
     thresholds: AlertThresholds = setting("Alert thresholds.", AlertThresholds())
 
 
@@ -231,20 +272,40 @@ AUTH_MODES = ("managedIdentity", "apiKey")
 
 @dataclass(frozen=True)
 class Settings:
-    environment: str = setting("Environment class; prod turns on hardening and mandatory policies.", choices=ENVIRONMENTS)
+    environment: str = setting(
+        "Environment class; prod turns on hardening and mandatory policies.", choices=ENVIRONMENTS
+    )
     location: str = setting("Primary Azure region (API Management, Key Vault, monitoring).")
     owner: str = setting("Owner tag: team or person accountable.", pattern=r"^.{1,256}$")
     cost_center: str = setting("costCenter tag for charge-back.", pattern=r"^.{1,256}$")
-    openai_backends: Mapping[str, OpenAiBackendSettings] = setting("Azure OpenAI accounts keyed by name; each is a gateway backend.")
+    openai_backends: Mapping[str, OpenAiBackendSettings] = setting(
+        "Azure OpenAI accounts keyed by name; each is a gateway backend."
+    )
     apim: ApimSettings = setting("API Management service.")
     products: Mapping[str, ProductSettings] = setting("API Management products keyed by name, each with its limits.")
-    workload: str = setting("Short workload name used in every resource name.", "aoaigw", pattern=r"^[a-z][a-z0-9]{1,9}$")
-    name_suffix: str = setting("Suffix for globally unique names; empty derives a stable one from the stack.", "", pattern=r"^[a-z0-9]{0,6}$")
-    auth_mode: str = setting("How APIM authenticates to OpenAI: managedIdentity or apiKey (key in Key Vault).", "managedIdentity", choices=AUTH_MODES)
+    workload: str = setting(
+        "Short workload name used in every resource name.", "aoaigw", pattern=r"^[a-z][a-z0-9]{1,9}$"
+    )
+    name_suffix: str = setting(
+        "Suffix for globally unique names; empty derives a stable one from the stack.", "", pattern=r"^[a-z0-9]{0,6}$"
+    )
+    auth_mode: str = setting(
+        "How APIM authenticates to OpenAI: managedIdentity or apiKey (key in Key Vault).",
+        "managedIdentity",
+        choices=AUTH_MODES,
+    )
     protect_resources: bool = setting("Protect stateful resources (vault, accounts, APIM) from deletion.", False)
-    spec_path: str = setting("OpenAPI spec of the inference API imported into APIM.", "specs/azure-openai-inference.json")
-    api_operations: tuple[str, ...] = setting("Operations (operationIds) of the spec to publish.", ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create"), item_pattern=r"^[A-Za-z0-9_.-]+$")
-    inference_api_version: str = setting("api-version clients use (stack output for SDKs).", "2024-10-21", pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$")
+    spec_path: str = setting(
+        "OpenAPI spec of the inference API imported into APIM.", "specs/azure-openai-inference.json"
+    )
+    api_operations: tuple[str, ...] = setting(
+        "Operations (operationIds) of the spec to publish.",
+        ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create"),
+        item_pattern=r"^[A-Za-z0-9_.-]+$",
+    )
+    inference_api_version: str = setting(
+        "api-version clients use (stack output for SDKs).", "2024-10-21", pattern=r"^\d{4}-\d{2}-\d{2}(-preview)?$"
+    )
     network: NetworkSettings = setting("Private networking.", NetworkSettings())
     edge: EdgeSettings = setting("Application Gateway WAF in front of API Management.", EdgeSettings())
     monitoring: MonitoringSettings = setting("Logs, metrics and alerts.", MonitoringSettings())
@@ -264,7 +325,11 @@ class Settings:
         available = operation_ids(spec)
         for operation in self.api_operations:
             if operation not in available:
-                _fail(f"{PROJECT}:apiOperations", operation, f"not an operation of {self.spec_path}; it has {', '.join(available)}")
+                _fail(
+                    f"{PROJECT}:apiOperations",
+                    operation,
+                    f"not an operation of {self.spec_path}; it has {', '.join(available)}",
+                )
         return spec
 
 
@@ -285,7 +350,7 @@ def load_settings() -> Settings:
     for full_key, text in sorted(_all_config().items()):
         if not full_key.startswith(prefix):
             continue
-        key = full_key[len(prefix):]
+        key = full_key[len(prefix) :]
         values[key] = _decode(key, text)
     return parse_settings(values)
 
@@ -311,6 +376,7 @@ def _decode(key: str, text: Any) -> Any:
 
 # ---------------------------------------------------------------- generic parsing
 
+
 def _fail(path: str, value: Any, allowed: str) -> typing.NoReturn:
     raise ConfigError(f"{path} = {_show(value)}: {allowed}")
 
@@ -327,9 +393,7 @@ def _parse_dataclass(cls: type[T], raw: Any, path: str) -> T:
     unknown = sorted(set(raw) - set(fields))
     if unknown:
         where = path.rstrip(":.") or PROJECT
-        raise ConfigError(
-            f"{path}{unknown[0]}: unknown setting in {where}; allowed: {', '.join(sorted(fields))}"
-        )
+        raise ConfigError(f"{path}{unknown[0]}: unknown setting in {where}; allowed: {', '.join(sorted(fields))}")
     hints = typing.get_type_hints(cls)
     kwargs: dict[str, Any] = {}
     for key, f in fields.items():
@@ -351,7 +415,7 @@ def _parse_value(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> A
         inner = next(a for a in args if a is not type(None))
         return _parse_value(inner, value, path, meta)
     if dataclasses.is_dataclass(hint):
-        return _parse_dataclass(hint, value, f"{path}.")
+        return _parse_dataclass(typing.cast(type, hint), value, f"{path}.")
     if origin is Mapping or origin is dict:
         if not isinstance(value, Mapping):
             _fail(path, value, "expected an object keyed by name")
@@ -365,7 +429,10 @@ def _parse_value(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> A
     if origin is tuple:
         if not isinstance(value, list):
             _fail(path, value, "expected a list")
-        items = tuple(_parse_value(args[0], v, f"{path}[{i}]", {**meta, "pattern": meta.get("item_pattern")}) for i, v in enumerate(value))
+        items = tuple(
+            _parse_value(args[0], v, f"{path}[{i}]", {**meta, "pattern": meta.get("item_pattern")})
+            for i, v in enumerate(value)
+        )
         if len(set(items)) != len(items):
             _fail(path, value, "duplicate entries are not allowed")
         return items
@@ -433,6 +500,7 @@ def _fmt(bound: float | None) -> str:
 
 # ---------------------------------------------------------------- cross-field rules
 
+
 def _check_combinations(s: Settings) -> None:
     ns = f"{PROJECT}:"
     if s.location not in REGION_ABBREVIATIONS:
@@ -447,7 +515,11 @@ def _check_combinations(s: Settings) -> None:
             _fail(f"{path}.deployments", {}, "at least one deployment is required")
         for dep_name, dep in backend.deployments.items():
             if dep.sku in PROVISIONED_SKUS and (dep.capacity < 15 or dep.capacity % 5):
-                _fail(f"{path}.deployments.{dep_name}.capacity", dep.capacity, "provisioned SKUs need at least 15 PTUs in steps of 5")
+                _fail(
+                    f"{path}.deployments.{dep_name}.capacity",
+                    dep.capacity,
+                    "provisioned SKUs need at least 15 PTUs in steps of 5",
+                )
     _check_pool(s)
     low, high = APIM_CAPACITY[s.apim.sku]
     if not low <= s.apim.capacity <= high:
@@ -472,7 +544,9 @@ def _check_combinations(s: Settings) -> None:
         _fail(f"{ns}edge.minCapacity", s.edge.min_capacity, f"must not exceed edge.maxCapacity ({s.edge.max_capacity})")
     _check_network(s)
     if s.is_prod and not s.monitoring.alert_emails and not s.monitoring.alert_webhooks:
-        _fail(f"{ns}monitoring.alertEmails", [], "prod needs at least one alert receiver (alertEmails or alertWebhooks)")
+        _fail(
+            f"{ns}monitoring.alertEmails", [], "prod needs at least one alert receiver (alertEmails or alertWebhooks)"
+        )
 
 
 def _check_pool(s: Settings) -> None:
@@ -486,7 +560,8 @@ def _check_pool(s: Settings) -> None:
             _fail(
                 f"{PROJECT}:openaiBackends.{name}.deployments",
                 sorted(offered),
-                f"every backend of the pool must offer the same deployments as {names[0]}; differs in {', '.join(missing)}",
+                f"every backend of the pool must offer the same deployments as {names[0]}; "
+                f"differs in {', '.join(missing)}",
             )
     by_priority: dict[int, list[str]] = {}
     for name, backend in s.openai_backends.items():
@@ -514,11 +589,11 @@ def _check_network(s: Settings) -> None:
     if not s.network.enabled:
         return
     space = _cidr(f"{ns}.addressSpace", s.network.address_space)
-    subnets = {}
+    subnets: dict[str, ipaddress.IPv4Network] = {}
     for f in dataclasses.fields(SubnetSettings):
         path = f"{ns}.subnets.{camel(f.name)}"
         net = _cidr(path, getattr(s.network.subnets, f.name))
-        if not net.subnet_of(space):  # type: ignore[arg-type]
+        if not net.subnet_of(space):
             _fail(path, str(net), f"must lie inside network.addressSpace {space}")
         if net.prefixlen > SUBNET_MIN_SIZE[f.name]:
             _fail(path, str(net), f"too small; needs /{SUBNET_MIN_SIZE[f.name]} or larger")

@@ -102,9 +102,7 @@ class Edge(pulumi.ComponentResource):
             public_ip_address_version="IPv4",
             zones=zones,
             # Clients' DNS points settings.host_name at this label (CNAME) or at the address.
-            dns_settings=network.PublicIPAddressDnsSettingsArgs(
-                domain_name_label=f"{pip_name}-{namer.suffix}".lower()
-            ),
+            dns_settings=network.PublicIPAddressDnsSettingsArgs(domain_name_label=f"{pip_name}-{namer.suffix}".lower()),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -151,9 +149,12 @@ class Edge(pulumi.ComponentResource):
 
         gateway_name = namer.name("app_gateway")
         gateway_prefix = pulumi.Output.concat(
-            "/subscriptions/", args.subscription_id,
-            "/resourceGroups/", args.resource_group_name,
-            "/providers/Microsoft.Network/applicationGateways/", gateway_name,
+            "/subscriptions/",
+            args.subscription_id,
+            "/resourceGroups/",
+            args.resource_group_name,
+            "/providers/Microsoft.Network/applicationGateways/",
+            gateway_name,
         )
 
         def child(collection: str, child_name: str) -> network.SubResourceArgs:

@@ -39,6 +39,4 @@ class Foundation(pulumi.ComponentResource):
         self.resource_group_id = group.id
         self.tenant_id = client.tenant_id
         self.subscription_id = client.subscription_id
-        self.register_outputs(
-            {"resourceGroupName": self.resource_group_name, "tenantId": self.tenant_id}
-        )
+        self.register_outputs({"resourceGroupName": self.resource_group_name, "tenantId": self.tenant_id})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +33,13 @@ HARDENED_CUSTOM_PROPERTIES: dict[str, str] = {
     "Microsoft.WindowsAzure.ApiManagement.Gateway.Protocols.Server.Http2": "True",
 }
 # Headers that help to trace a call without exposing credentials.
-LOGGED_HEADERS = ["x-ms-client-request-id", "x-ms-region", "x-gateway-remaining-tokens", "x-gateway-tokens-consumed", "Retry-After"]
+LOGGED_HEADERS = [
+    "x-ms-client-request-id",
+    "x-ms-region",
+    "x-gateway-remaining-tokens",
+    "x-gateway-tokens-consumed",
+    "Retry-After",
+]
 
 
 def backend_id(backend_name: str) -> str:
@@ -82,7 +88,7 @@ class Gateway(pulumi.ComponentResource):
         self._name = name
         self._args = args
         service = self._service()
-        self._common = {"resource_group_name": args.resource_group_name, "service_name": service.name}
+        self._common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "service_name": service.name}
         principal_id = service.identity.apply(lambda identity: identity.principal_id if identity else "")
         vault_reader = role_assignment(
             f"{name}-kv-secrets-user",
@@ -111,7 +117,9 @@ class Gateway(pulumi.ComponentResource):
         api = self._api(service, backends, named_values, openai_users)
         logger = self._logging(service, api, named_values)
         self.subscription_keys = self._products(api, logger)
-        diagnostic_setting(f"{name}-diag", target_id=service.id, workspace_id=args.workspace_id, parent=self, dedicated_tables=True)
+        diagnostic_setting(
+            f"{name}-diag", target_id=service.id, workspace_id=args.workspace_id, parent=self, dedicated_tables=True
+        )
 
         self.service_id = service.id
         self.service_name = service.name
@@ -207,7 +215,9 @@ class Gateway(pulumi.ComponentResource):
                     ]
                 ),
                 credentials=(
-                    apim.BackendCredentialsContractArgs(header={"api-key": [f"{{{{{key_ref}}}}}"]}) if uses_key else None
+                    apim.BackendCredentialsContractArgs(header={"api-key": [f"{{{{{key_ref}}}}}"]})
+                    if uses_key
+                    else None
                 ),
                 **self._common,
                 opts=self._child(depends_on=[named_values[key_ref]] if uses_key else []),
@@ -238,7 +248,7 @@ class Gateway(pulumi.ComponentResource):
         service: apim.ApiManagementService,
         backends: Mapping[str, apim.Backend],
         named_values: Mapping[str, apim.NamedValue],
-        openai_users: list[pulumi.Resource],
+        openai_users: Sequence[pulumi.Resource],
     ) -> apim.Api:
         args = self._args
         primary = min(args.backends.items(), key=lambda item: (item[1].priority, item[0]))[1]
@@ -361,7 +371,7 @@ class Gateway(pulumi.ComponentResource):
                 subscription_required=True,
                 approval_required=product.approval_required,
                 subscriptions_limit=product.subscriptions_limit,
-                state="published",
+                state=apim.ProductState.PUBLISHED,
                 **self._common,
                 opts=self._child(),
             )
@@ -394,7 +404,7 @@ class Gateway(pulumi.ComponentResource):
                 sid=f"{product_name}-default",
                 display_name=f"{product.display_name} (default)",
                 scope=resource.id,
-                state="active",
+                state=apim.SubscriptionState.ACTIVE,
                 allow_tracing=False,
                 **self._common,
                 opts=self._child(),
@@ -416,6 +426,8 @@ def product_policy_context(product_name: str, product: ProductSettings) -> dict[
         ),
         "token_limit": {"tokens_per_minute": product.tokens_per_minute} if product.tokens_per_minute else None,
         "token_quota": (
-            {"tokens": product.token_quota.tokens, "period": product.token_quota.period} if product.token_quota else None
+            {"tokens": product.token_quota.tokens, "period": product.token_quota.period}
+            if product.token_quota
+            else None
         ),
     }

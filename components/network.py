@@ -64,7 +64,12 @@ def _rule(
 
 def _deny_all_inbound() -> network.SecurityRuleArgs:
     return _rule(
-        "DenyAllInbound", _DENY_ALL_PRIORITY, source="*", ports=["*"], protocol="*", access="Deny",
+        "DenyAllInbound",
+        _DENY_ALL_PRIORITY,
+        source="*",
+        ports=["*"],
+        protocol="*",
+        access="Deny",
         description="Anything not allowed above; replaces the default rule that admits the whole VNet.",
     )
 
@@ -72,15 +77,36 @@ def _deny_all_inbound() -> network.SecurityRuleArgs:
 def app_gateway_rules() -> list[network.SecurityRuleArgs]:
     """Application Gateway v2: client ports from the internet, its infrastructure ports, and nothing else."""
     return [
-        _rule("AllowHttpsFromInternet", 100, source="Internet", ports=["443"],
-              description="Clients reach the HTTPS listener."),
-        _rule("AllowHttpFromInternet", 110, source="Internet", ports=["80"],
-              description="Only to redirect clients to HTTPS."),
+        _rule(
+            "AllowHttpsFromInternet",
+            100,
+            source="Internet",
+            ports=["443"],
+            description="Clients reach the HTTPS listener.",
+        ),
+        _rule(
+            "AllowHttpFromInternet",
+            110,
+            source="Internet",
+            ports=["80"],
+            description="Only to redirect clients to HTTPS.",
+        ),
         # Required by v2: the platform manages the instances on these ports (certificate-protected).
-        _rule("AllowGatewayManager", 120, source="GatewayManager", ports=["65200-65535"],
-              description="Application Gateway v2 infrastructure communication."),
-        _rule("AllowAzureLoadBalancer", 130, source="AzureLoadBalancer", ports=["*"], protocol="*",
-              description="Azure load balancer health probes."),
+        _rule(
+            "AllowGatewayManager",
+            120,
+            source="GatewayManager",
+            ports=["65200-65535"],
+            description="Application Gateway v2 infrastructure communication.",
+        ),
+        _rule(
+            "AllowAzureLoadBalancer",
+            130,
+            source="AzureLoadBalancer",
+            ports=["*"],
+            protocol="*",
+            description="Azure load balancer health probes.",
+        ),
         _deny_all_inbound(),
         # Outbound stays on the defaults: Application Gateway v2 refuses to run with internet egress denied.
     ]
@@ -91,38 +117,110 @@ def apim_rules(
 ) -> list[network.SecurityRuleArgs]:
     """Classic APIM injected in a VNet (stv2): the ports of Microsoft's VNet configuration reference."""
     rules = [
-        _rule("AllowApimManagement", 100, source="ApiManagement", destination="VirtualNetwork", ports=["3443"],
-              description="Management endpoint for the Azure portal and ARM (ApiManagement service tag)."),
-        _rule("AllowAzureLoadBalancer", 110, source="AzureLoadBalancer", destination="VirtualNetwork",
-              ports=["6390"], description="Azure infrastructure load balancer."),
-        _rule("AllowHttpsFromAppGateway", 120, source=app_gateway_prefix, destination="VirtualNetwork",
-              ports=["443"], description="API calls and health probes forwarded by the Application Gateway."),
+        _rule(
+            "AllowApimManagement",
+            100,
+            source="ApiManagement",
+            destination="VirtualNetwork",
+            ports=["3443"],
+            description="Management endpoint for the Azure portal and ARM (ApiManagement service tag).",
+        ),
+        _rule(
+            "AllowAzureLoadBalancer",
+            110,
+            source="AzureLoadBalancer",
+            destination="VirtualNetwork",
+            ports=["6390"],
+            description="Azure infrastructure load balancer.",
+        ),
+        _rule(
+            "AllowHttpsFromAppGateway",
+            120,
+            source=app_gateway_prefix,
+            destination="VirtualNetwork",
+            ports=["443"],
+            description="API calls and health probes forwarded by the Application Gateway.",
+        ),
         # Between APIM's own units: internal cache and rate-limit counter sync (needed once scaled out).
-        _rule("AllowApimCacheSync", 130, source=subnet_prefix, destination=subnet_prefix, ports=["6381-6383"],
-              description="Cache between APIM units."),
-        _rule("AllowApimRateLimitSync", 140, source=subnet_prefix, destination=subnet_prefix, ports=["4290"],
-              protocol="Udp", description="Rate-limit counter sync between APIM units."),
+        _rule(
+            "AllowApimCacheSync",
+            130,
+            source=subnet_prefix,
+            destination=subnet_prefix,
+            ports=["6381-6383"],
+            description="Cache between APIM units.",
+        ),
+        _rule(
+            "AllowApimRateLimitSync",
+            140,
+            source=subnet_prefix,
+            destination=subnet_prefix,
+            ports=["4290"],
+            protocol="Udp",
+            description="Rate-limit counter sync between APIM units.",
+        ),
     ]
     if virtual_network_type == "External":
         rules.append(
-            _rule("AllowHttpsFromInternet", 150, source="Internet", destination="VirtualNetwork", ports=["443"],
-                  description="External mode: clients call the gateway's public endpoint.")
+            _rule(
+                "AllowHttpsFromInternet",
+                150,
+                source="Internet",
+                destination="VirtualNetwork",
+                ports=["443"],
+                description="External mode: clients call the gateway's public endpoint.",
+            )
         )
     rules.append(_deny_all_inbound())
     # The dependencies APIM cannot run without. Other egress (certificate revocation lists, DNS, NTP,
     # Windows updates) also goes to the internet, so egress is not denied here; lock it down with a
     # firewall and user-defined routes instead.
     rules += [
-        _rule("AllowStorage", 100, direction="Outbound", source="VirtualNetwork", destination="Storage",
-              ports=["443"], description="Azure Storage (configuration, developer portal)."),
-        _rule("AllowSql", 110, direction="Outbound", source="VirtualNetwork", destination="Sql",
-              ports=["1433"], description="Azure SQL (service configuration)."),
-        _rule("AllowKeyVault", 120, direction="Outbound", source="VirtualNetwork", destination="AzureKeyVault",
-              ports=["443"], description="Key Vault named values and certificates."),
-        _rule("AllowAzureMonitor", 130, direction="Outbound", source="VirtualNetwork", destination="AzureMonitor",
-              ports=["1886", "443"], description="Diagnostics logs, metrics and Application Insights."),
-        _rule("AllowEntraId", 140, direction="Outbound", source="VirtualNetwork", destination="AzureActiveDirectory",
-              ports=["443"], description="Managed identity tokens for OpenAI and Key Vault."),
+        _rule(
+            "AllowStorage",
+            100,
+            direction="Outbound",
+            source="VirtualNetwork",
+            destination="Storage",
+            ports=["443"],
+            description="Azure Storage (configuration, developer portal).",
+        ),
+        _rule(
+            "AllowSql",
+            110,
+            direction="Outbound",
+            source="VirtualNetwork",
+            destination="Sql",
+            ports=["1433"],
+            description="Azure SQL (service configuration).",
+        ),
+        _rule(
+            "AllowKeyVault",
+            120,
+            direction="Outbound",
+            source="VirtualNetwork",
+            destination="AzureKeyVault",
+            ports=["443"],
+            description="Key Vault named values and certificates.",
+        ),
+        _rule(
+            "AllowAzureMonitor",
+            130,
+            direction="Outbound",
+            source="VirtualNetwork",
+            destination="AzureMonitor",
+            ports=["1886", "443"],
+            description="Diagnostics logs, metrics and Application Insights.",
+        ),
+        _rule(
+            "AllowEntraId",
+            140,
+            direction="Outbound",
+            source="VirtualNetwork",
+            destination="AzureActiveDirectory",
+            ports=["443"],
+            description="Managed identity tokens for OpenAI and Key Vault.",
+        ),
     ]
     return rules
 
@@ -130,8 +228,14 @@ def apim_rules(
 def private_endpoint_rules(subnet_prefix: str) -> list[network.SecurityRuleArgs]:
     """Private endpoints only serve HTTPS to the VNet (OpenAI and Key Vault both listen on 443)."""
     return [
-        _rule("AllowHttpsFromVirtualNetwork", 100, source="VirtualNetwork", destination=subnet_prefix,
-              ports=["443"], description="OpenAI and Key Vault over their private endpoints."),
+        _rule(
+            "AllowHttpsFromVirtualNetwork",
+            100,
+            source="VirtualNetwork",
+            destination=subnet_prefix,
+            ports=["443"],
+            description="OpenAI and Key Vault over their private endpoints.",
+        ),
         _deny_all_inbound(),
     ]
 
@@ -193,7 +297,11 @@ class Network(pulumi.ComponentResource):
             if args.workspace_id is not None:
                 # NSGs export no metrics: ARM refuses AllMetrics on them ("Metric export is not enabled").
                 diagnostic_setting(
-                    f"{name}-nsg-{key}-diagnostics", target_id=nsg.id, workspace_id=args.workspace_id, parent=self, metrics=False
+                    f"{name}-nsg-{key}-diagnostics",
+                    target_id=nsg.id,
+                    workspace_id=args.workspace_id,
+                    parent=self,
+                    metrics=False,
                 )
             subnet = network.Subnet(
                 f"{name}-snet-{key}",
@@ -211,9 +319,7 @@ class Network(pulumi.ComponentResource):
         zones = {"openai": OPENAI_DNS_ZONE, "key-vault": KEY_VAULT_DNS_ZONE}
         if args.apim_virtual_network_type == "Internal":
             zones["apim"] = APIM_DNS_ZONE
-        zone_resources = {
-            key: self._linked_zone(f"{name}-dns-{key}", zone, vnet, args) for key, zone in zones.items()
-        }
+        zone_resources = {key: self._linked_zone(f"{name}-dns-{key}", zone, vnet, args) for key, zone in zones.items()}
 
         self.vnet_id = vnet.id
         self.app_gateway_subnet_id = subnets["app-gateway"].id

@@ -56,7 +56,7 @@ class OpenAiBackends(pulumi.ComponentResource):
                 location=backend.location,
                 kind="OpenAI",
                 sku=cognitiveservices.SkuArgs(name="S0"),
-                identity=cognitiveservices.IdentityArgs(type="SystemAssigned"),
+                identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
                 properties=cognitiveservices.AccountPropertiesArgs(
                     # Entra ID tokens and private endpoints both need a custom subdomain.
                     custom_sub_domain_name=account_name,
@@ -73,7 +73,9 @@ class OpenAiBackends(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             self._deployments(f"{name}-{backend_name}", account, backend, args)
-            diagnostic_setting(f"{name}-{backend_name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self)
+            diagnostic_setting(
+                f"{name}-{backend_name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self
+            )
             if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
                 private_endpoint(
                     f"{name}-{backend_name}-pe",

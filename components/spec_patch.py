@@ -78,9 +78,7 @@ def load_spec(path: pathlib.Path) -> dict[str, Any]:
     source = str(path)
     kind = _SUFFIXES.get(path.suffix.lower())
     if kind is None:
-        raise SpecError(
-            source, f"unsupported file extension {path.suffix!r}; use .json, .yaml or .yml"
-        )
+        raise SpecError(source, f"unsupported file extension {path.suffix!r}; use .json, .yaml or .yml")
     try:
         # utf-8-sig because specs saved by Windows editors often start with a byte-order mark.
         text = path.read_text(encoding="utf-8-sig")
@@ -162,9 +160,7 @@ def _parse_yaml(text: str, source: str) -> Any:
 def _check_document(document: Any, source: str) -> None:
     if not isinstance(document, Mapping):
         found = "nothing" if document is None else type(document).__name__
-        raise SpecError(
-            source, f"expected an OpenAPI 3.0.x mapping at the top level, found {found}"
-        )
+        raise SpecError(source, f"expected an OpenAPI 3.0.x mapping at the top level, found {found}")
     if "swagger" in document:
         raise SpecError(
             source,
@@ -174,17 +170,11 @@ def _check_document(document: Any, source: str) -> None:
     if version is None:
         raise SpecError(source, "no 'openapi' field; expected 'openapi: 3.0.x'")
     if not isinstance(version, str):
-        raise SpecError(
-            source, f"'openapi' is {version!r}, not a string; write it quoted, e.g. \"3.0.3\""
-        )
+        raise SpecError(source, f"'openapi' is {version!r}, not a string; write it quoted, e.g. \"3.0.3\"")
     if not _OPENAPI_30.fullmatch(version):
-        raise SpecError(
-            source, f"OpenAPI {version} is not supported; expected OpenAPI 3.0.x (3.0.0 to 3.0.3)"
-        )
+        raise SpecError(source, f"OpenAPI {version} is not supported; expected OpenAPI 3.0.x (3.0.0 to 3.0.3)")
     if not isinstance(document.get("paths"), Mapping):
-        raise SpecError(
-            source, "no 'paths' mapping; the operations to import must be listed under 'paths'"
-        )
+        raise SpecError(source, "no 'paths' mapping; the operations to import must be listed under 'paths'")
 
 
 def _check_backend_url(backend_url: Any, source: str) -> None:
@@ -249,9 +239,7 @@ def _drop_file_examples(document: dict[str, Any]) -> None:
             if not isinstance(examples, dict):
                 continue
             doomed = [
-                name
-                for name, entry in examples.items()
-                if isinstance(entry, dict) and not _resolves(document, entry)
+                name for name, entry in examples.items() if isinstance(entry, dict) and not _resolves(document, entry)
             ]
             for name in doomed:
                 del examples[name]

@@ -36,8 +36,14 @@ METRICS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
         "Requests": (
             frozenset(
                 {
-                    "Location", "Hostname", "LastErrorReason", "BackendResponseCode", "GatewayResponseCode",
-                    "BackendResponseCodeCategory", "GatewayResponseCodeCategory", "ApiId",
+                    "Location",
+                    "Hostname",
+                    "LastErrorReason",
+                    "BackendResponseCode",
+                    "GatewayResponseCode",
+                    "BackendResponseCodeCategory",
+                    "GatewayResponseCodeCategory",
+                    "ApiId",
                 }
             ),
             frozenset({"Total", "Maximum", "Minimum"}),
@@ -52,8 +58,17 @@ METRICS: dict[str, dict[str, tuple[frozenset[str], frozenset[str]]]] = {
         "AzureOpenAIRequests": (
             frozenset(
                 {
-                    "ApiName", "OperationName", "Region", "StreamType", "ModelDeploymentName", "ModelName",
-                    "ModelVersion", "StatusCode", "IsSpillover", "ServiceTierRequest", "ServiceTierResponse",
+                    "ApiName",
+                    "OperationName",
+                    "Region",
+                    "StreamType",
+                    "ModelDeploymentName",
+                    "ModelName",
+                    "ModelVersion",
+                    "StatusCode",
+                    "IsSpillover",
+                    "ServiceTierRequest",
+                    "ServiceTierResponse",
                 }
             ),
             frozenset({"Total"}),
@@ -219,6 +234,7 @@ def resource_type(resource_id: str) -> str:
 
 # ---------------------------------------------------------------- which alerts exist
 
+
 def test_every_named_alert_exists_for_prod() -> None:
     settings = settings_for("prod")
     expected = {
@@ -264,6 +280,7 @@ def test_alert_names_output_lists_every_rule() -> None:
 
 
 # ---------------------------------------------------------------- what every rule carries
+
 
 @pytest.mark.parametrize("variant", [full, reduced], ids=["full", "reduced"])
 def test_every_rule_targets_the_action_group_and_is_tagged(variant: Any) -> None:
@@ -381,6 +398,7 @@ def test_429_alerts_filter_throttled_status_and_waf_counts_blocks_only() -> None
 
 # ---------------------------------------------------------------- the KQL itself
 
+
 def test_gateway_limit_query_separates_gateway_from_backend_429s() -> None:
     query = by_key(full())["limits-internal"]["inputs"]["criteria"]["allOf"][0]["query"]
     assert 'ProductId == "internal"' in query
@@ -429,4 +447,3 @@ def test_metric_checker_refuses_unknown_names() -> None:
         check_metric("Microsoft.CognitiveServices/accounts", "ThrottledRequests", "Total", set())
     with pytest.raises(AssertionError):
         check_metric("Microsoft.ApiManagement/service", "Requests", "Total", {"StatusCode"})
-

@@ -12,13 +12,13 @@ from components.plan.engine import stack_config
 from tests.conftest import with_overrides
 
 
-def settings_for(stack: str, **overrides: Any) -> Settings:
+def settings_for(stack: str, /, **overrides: Any) -> Settings:
     values = with_overrides(stack, **overrides)
     prefix = "aoai-gateway:"
-    return parse_settings({k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)})
+    return parse_settings({k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)})
 
 
-def refused(stack: str = "dev", **overrides: Any) -> str:
+def refused(stack: str = "dev", /, **overrides: Any) -> str:
     with pytest.raises(ConfigError) as caught:
         settings_for(stack, **overrides)
     message = str(caught.value)
@@ -83,15 +83,21 @@ def test_capacity_checked_against_sku() -> None:
 
 def test_model_sku_and_capacity() -> None:
     dep = "openaiBackends"
-    assert "expected one of Standard, GlobalStandard" in refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "Turbo"}}}}})
+    assert "expected one of Standard, GlobalStandard" in refused(
+        **{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "Turbo"}}}}}
+    )
     assert "allowed 1..100000" in refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"capacity": 0}}}}})
     message = refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "ProvisionedManaged", "capacity": 12}}}}})
     assert "at least 15 PTUs in steps of 5" in message
 
 
 def test_product_limits_must_be_positive_and_present() -> None:
-    assert "aoai-gateway:products.internal.rateLimit.calls = 0" in refused(products={"internal": {"rateLimit": {"calls": 0}}})
-    assert "aoai-gateway:products.internal.tokensPerMinute = -5" in refused(products={"internal": {"tokensPerMinute": -5}})
+    assert "aoai-gateway:products.internal.rateLimit.calls = 0" in refused(
+        products={"internal": {"rateLimit": {"calls": 0}}}
+    )
+    assert "aoai-gateway:products.internal.tokensPerMinute = -5" in refused(
+        products={"internal": {"tokensPerMinute": -5}}
+    )
     message = refused(products={"internal": {"rateLimit": None, "tokensPerMinute": None, "tokenQuota": None}})
     assert "every product needs rateLimit, tokensPerMinute or tokenQuota" in message
 
@@ -120,8 +126,12 @@ def test_subnets_overlap_and_size() -> None:
 
 
 def test_prod_needs_an_alert_receiver_and_valid_emails() -> None:
-    assert "prod needs at least one alert receiver" in refused("prod", monitoring={"alertEmails": [], "alertWebhooks": None})
-    assert "aoai-gateway:monitoring.alertEmails[0] = 'not-an-email'" in refused(monitoring={"alertEmails": ["not-an-email"]})
+    assert "prod needs at least one alert receiver" in refused(
+        "prod", monitoring={"alertEmails": [], "alertWebhooks": None}
+    )
+    assert "aoai-gateway:monitoring.alertEmails[0] = 'not-an-email'" in refused(
+        monitoring={"alertEmails": ["not-an-email"]}
+    )
 
 
 def test_duplicate_list_entries() -> None:
@@ -134,9 +144,7 @@ def test_unknown_location() -> None:
 
 def test_duplicate_yaml_keys_are_refused(tmp_path: Any) -> None:
     (tmp_path / "Pulumi.yaml").write_text("name: aoai-gateway\n")
-    (tmp_path / "Pulumi.dup.yaml").write_text(
-        "config:\n  aoai-gateway:products:\n    internal: {}\n    internal: {}\n"
-    )
+    (tmp_path / "Pulumi.dup.yaml").write_text("config:\n  aoai-gateway:products:\n    internal: {}\n    internal: {}\n")
     with pytest.raises(ConfigError, match=r"Pulumi.dup.yaml:4: duplicate key 'internal'"):
         stack_config("dup", tmp_path)
 

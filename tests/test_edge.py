@@ -100,7 +100,7 @@ def ref(result: PlanResult, reference: dict[str, Any]) -> dict[str, Any]:
         f"applicationGateways/{agw['applicationGatewayName']}/"
     )
     assert reference["id"].startswith(prefix), reference["id"]
-    collection, name = reference["id"][len(prefix):].split("/")
+    collection, name = reference["id"][len(prefix) :].split("/")
     return named(agw[collection], name)
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
 import pytest
 from lxml import etree
 
-from components.apim_policies import lint_policy
+from components.apim_policies import Scope, lint_policy
 from components.config import PROJECT_DIR
 from components.plan.engine import PlanResult
 from components.plan.mocks import fake_key
@@ -69,13 +70,17 @@ def test_deployments_of_one_account_are_chained(prod_plan: PlanResult) -> None:
     assert len(by_account) == 3
     for group in by_account.values():
         group.sort(key=lambda d: d["inputs"]["deploymentName"])
-        for earlier, later in zip(group, group[1:], strict=False):
+        for earlier, later in itertools.pairwise(group):
             assert earlier["urn"] in later["dependsOn"], "a deployment waits for the previous one on its account"
         assert not any(d["urn"] in group[0]["dependsOn"] for d in group[1:])
 
 
 def test_deployment_shape(prod_plan: PlanResult) -> None:
-    ptu = [d for d in of_type(prod_plan, "cognitiveservices:Deployment") if d["inputs"]["sku"]["name"] == "GlobalProvisionedManaged"]
+    ptu = [
+        d
+        for d in of_type(prod_plan, "cognitiveservices:Deployment")
+        if d["inputs"]["sku"]["name"] == "GlobalProvisionedManaged"
+    ]
     assert ptu and ptu[0]["inputs"]["sku"]["capacity"] == 15
     props = ptu[0]["inputs"]["properties"]
     assert props["model"] == {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}
@@ -112,7 +117,9 @@ def test_api_key_mode_stores_keys_in_key_vault_with_content_type(api_key_plan: P
     assert key["value"] == "[secret]" and key["contentType"].startswith("text/plain")
     account = one(api_key_plan, "cognitiveservices:Account")
     assert account["inputs"]["properties"]["disableLocalAuth"] is False
-    backend = next(b for b in of_type(api_key_plan, "apimanagement:Backend") if b["inputs"]["backendId"] == "openai-swc")
+    backend = next(
+        b for b in of_type(api_key_plan, "apimanagement:Backend") if b["inputs"]["backendId"] == "openai-swc"
+    )
     assert backend["inputs"]["credentials"] == {"header": {"api-key": ["{{openai-key-swc}}"]}}
 
 
@@ -185,7 +192,11 @@ def test_every_policy_passes_the_linter(fixture: str, request: pytest.FixtureReq
     result: PlanResult = request.getfixturevalue(fixture)
     named = {nv["inputs"]["displayName"] for nv in of_type(result, "apimanagement:NamedValue")}
     backends = {b["inputs"]["backendId"] for b in of_type(result, "apimanagement:Backend")}
-    for scope, type_suffix in (("api", "apimanagement:ApiPolicy"), ("product", "apimanagement:ProductPolicy")):
+    scopes: tuple[tuple[Scope, str], ...] = (
+        ("api", "apimanagement:ApiPolicy"),
+        ("product", "apimanagement:ProductPolicy"),
+    )
+    for scope, type_suffix in scopes:
         for xml in _policy(result, type_suffix):
             assert lint_policy(xml, source=type_suffix, scope=scope, named_values=named, backends=backends) == []
 
@@ -237,9 +248,9 @@ def test_limits_differ_between_dev_and_prod(dev_plan: PlanResult, prod_plan: Pla
         found = {}
         for xml in _policy(result, "apimanagement:ProductPolicy"):
             doc = etree.fromstring(xml.encode())
-            found[doc.find("inbound/rate-limit-by-key").get("calls")] = doc.find("inbound/azure-openai-token-limit").get(
-                "tokens-per-minute"
-            )
+            found[doc.find("inbound/rate-limit-by-key").get("calls")] = doc.find(
+                "inbound/azure-openai-token-limit"
+            ).get("tokens-per-minute")
         return found
 
     assert limits(dev_plan) == {"120": "20000", "30": "5000"}
@@ -248,7 +259,13 @@ def test_limits_differ_between_dev_and_prod(dev_plan: PlanResult, prod_plan: Pla
 
 def test_stack_outputs(dev_plan: PlanResult) -> None:
     outputs = dev_plan.outputs
-    assert outputs["gatewayUrl"].startswith("https://apim-aoaigw-dev-swc-") and outputs["gatewayUrl"].endswith(".azure-api.net")
+    assert outputs["gatewayUrl"].startswith("https://apim-aoaigw-dev-swc-") and outputs["gatewayUrl"].endswith(
+        ".azure-api.net"
+    )
     assert outputs["apiPath"] == "openai" and outputs["apiVersion"] == "2024-10-21"
     assert outputs["chatDeployment"] == "gpt-4o-mini" and outputs["embeddingDeployment"] == "text-embedding-3-small"
-    assert outputs["productLimits"]["partner"] == {"requestsPerPeriod": 30, "renewalPeriodSeconds": 60, "tokensPerMinute": 5000}
+    assert outputs["productLimits"]["partner"] == {
+        "requestsPerPeriod": 30,
+        "renewalPeriodSeconds": 60,
+        "tokensPerMinute": 5000,
+    }

@@ -124,6 +124,7 @@ def test_email_receiver_names_are_stable_and_distinct() -> None:
 
 # ---------------------------------------------------------------- bad alert config (not in test_config.py)
 
+
 def refused(stack: str, **overrides: Any) -> str:
     with pytest.raises(ConfigError) as caught:
         settings_for(stack, **overrides)

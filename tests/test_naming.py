@@ -51,4 +51,11 @@ def test_deterministic_guid_is_a_guid_and_stable() -> None:
 
 def test_standard_tags() -> None:
     tags = standard_tags(environment="dev", owner="o", cost_center="c", project="p", stack="s")
-    assert tags == {"environment": "dev", "owner": "o", "costCenter": "c", "project": "p", "stack": "s", "managedBy": "pulumi"}
+    assert tags == {
+        "environment": "dev",
+        "owner": "o",
+        "costCenter": "c",
+        "project": "p",
+        "stack": "s",
+        "managedBy": "pulumi",
+    }

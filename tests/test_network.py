@@ -48,8 +48,14 @@ def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any]) -> P
                 workspace_id=WORKSPACE_ID,
             ),
         )
-        for key in ("vnet_id", "app_gateway_subnet_id", "apim_subnet_id", "private_endpoint_subnet_id",
-                    "openai_dns_zone_id", "key_vault_dns_zone_id"):
+        for key in (
+            "vnet_id",
+            "app_gateway_subnet_id",
+            "apim_subnet_id",
+            "private_endpoint_subnet_id",
+            "openai_dns_zone_id",
+            "key_vault_dns_zone_id",
+        ):
             pulumi.export(key, getattr(net, key))
         if net.apim_dns_zone_name is not None:
             pulumi.export("apim_dns_zone_name", net.apim_dns_zone_name)
@@ -155,8 +161,9 @@ def test_nothing_management_facing_is_open_to_the_internet(mode: str, request: p
 def test_every_nsg_ends_in_an_explicit_deny(mode: str, request: pytest.FixtureRequest) -> None:
     result: PlanResult = request.getfixturevalue(mode)
     for nsg in of_type(result, "network:NetworkSecurityGroup"):
-        inbound = sorted((r for r in nsg["inputs"]["securityRules"] if r["direction"] == "Inbound"),
-                         key=lambda r: r["priority"])
+        inbound = sorted(
+            (r for r in nsg["inputs"]["securityRules"] if r["direction"] == "Inbound"), key=lambda r: r["priority"]
+        )
         last = inbound[-1]
         assert (last["access"], last["sourceAddressPrefix"], last["destinationPortRange"]) == ("Deny", "*", "*")
         priorities = [(r["direction"], r["priority"]) for r in nsg["inputs"]["securityRules"]]
@@ -205,8 +212,10 @@ def test_private_endpoints_serve_https_to_the_vnet_only(internal: PlanResult, pr
 
 
 def test_private_dns_zones_are_linked_to_the_vnet(internal: PlanResult, external: PlanResult) -> None:
-    for result, expected in ((internal, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, APIM_DNS_ZONE}),
-                             (external, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE})):
+    for result, expected in (
+        (internal, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, APIM_DNS_ZONE}),
+        (external, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE}),
+    ):
         zones = of_type(result, "privatedns:PrivateZone")
         assert {z["inputs"]["privateZoneName"] for z in zones} == expected
         assert {z["inputs"]["location"] for z in zones} == {"global"}
@@ -225,7 +234,11 @@ def test_private_dns_zones_are_linked_to_the_vnet(internal: PlanResult, external
 def test_internal_apim_host_names_resolve_to_its_private_ip(internal: PlanResult) -> None:
     records = of_type(internal, "privatedns:PrivateRecordSet")
     assert {r["inputs"]["relativeRecordSetName"] for r in records} == {
-        SERVICE, f"{SERVICE}.portal", f"{SERVICE}.developer", f"{SERVICE}.management", f"{SERVICE}.scm"
+        SERVICE,
+        f"{SERVICE}.portal",
+        f"{SERVICE}.developer",
+        f"{SERVICE}.management",
+        f"{SERVICE}.scm",
     }
     for record in records:
         assert record["inputs"]["recordType"] == "A"

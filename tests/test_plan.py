@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -17,8 +18,9 @@ ROOT = PROJECT_DIR
 CLI_TYPES = {"string", "integer", "boolean", "array"}
 
 
-def _project() -> dict:
-    return yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+def _project() -> dict[str, Any]:
+    project: dict[str, Any] = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+    return project
 
 
 def _stack_keys(stack: str) -> set[str]:

@@ -43,9 +43,7 @@ CASES = sorted(LINT_CASES.glob("*.xml"))
 @pytest.mark.parametrize("path", CASES, ids=[path.stem for path in CASES])
 def test_fixture_reports_exactly_the_expected_issues(path: Path) -> None:
     text, scope, expected = _case(path)
-    issues = lint_policy(
-        text, source=path.name, scope=scope, named_values=NAMED_VALUES, backends=BACKENDS
-    )
+    issues = lint_policy(text, source=path.name, scope=scope, named_values=NAMED_VALUES, backends=BACKENDS)
     assert [(issue.rule, issue.line) for issue in issues] == expected, "\n".join(map(str, issues))
     for issue in issues:
         assert str(issue).startswith(f"{path.name}:{issue.line}: ")
@@ -65,9 +63,7 @@ def test_every_rule_has_a_failing_fixture_and_every_scope_a_clean_one() -> None:
 
 
 def test_issue_string_names_source_line_and_rule() -> None:
-    issue = LintIssue(
-        source="apis/openai/policy.xml", line=12, rule="missing-base", message="no <base />"
-    )
+    issue = LintIssue(source="apis/openai/policy.xml", line=12, rule="missing-base", message="no <base />")
     assert str(issue) == "apis/openai/policy.xml:12: no <base /> [missing-base]"
 
 
@@ -83,9 +79,7 @@ def test_policy_lint_error_carries_issues_one_line_each() -> None:
 
 def test_check_policy_accepts_a_clean_document() -> None:
     text, scope, _ = _case(LINT_CASES / "ok-product.xml")
-    check_policy(
-        text, source="ok-product.xml", scope=scope, named_values=NAMED_VALUES, backends=BACKENDS
-    )
+    check_policy(text, source="ok-product.xml", scope=scope, named_values=NAMED_VALUES, backends=BACKENDS)
 
 
 def test_unknown_scope_is_refused() -> None:
@@ -128,10 +122,7 @@ def test_rendered_api_policy_lints_clean(name: str) -> None:
         named_values=NAMED_VALUES,
         backends=BACKENDS,
     )
-    assert (
-        lint_policy(xml, source=name, scope="api", named_values=NAMED_VALUES, backends=BACKENDS)
-        == []
-    )
+    assert lint_policy(xml, source=name, scope="api", named_values=NAMED_VALUES, backends=BACKENDS) == []
 
 
 def test_rendered_product_policy_lints_clean() -> None:
@@ -141,9 +132,7 @@ def test_rendered_product_policy_lints_clean() -> None:
         "token_limit": {"tokens_per_minute": 50_000},
         "token_quota": {"tokens": 10_000_000, "period": "Monthly"},
     }
-    xml = render_policy(
-        "product.xml.j2", scope="product", context=context, named_values=(), backends=()
-    )
+    xml = render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=())
     assert lint_policy(xml, source="gold", scope="product", named_values=(), backends=()) == []
 
 
@@ -158,8 +147,6 @@ def test_rendered_api_policy_fails_lint_at_global_scope() -> None:
     )
     rules = {
         issue.rule
-        for issue in lint_policy(
-            xml, source="g", scope="global", named_values=NAMED_VALUES, backends=BACKENDS
-        )
+        for issue in lint_policy(xml, source="g", scope="global", named_values=NAMED_VALUES, backends=BACKENDS)
     }
     assert rules == {"base-not-allowed"}

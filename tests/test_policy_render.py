@@ -49,15 +49,11 @@ def _product_context(**overrides: object) -> dict[str, object]:
 
 
 def _render_api(context: Mapping[str, object], *, backends: set[str] = BACKENDS) -> str:
-    return render_policy(
-        "api.xml.j2", scope="api", context=context, named_values=NAMED_VALUES, backends=backends
-    )
+    return render_policy("api.xml.j2", scope="api", context=context, named_values=NAMED_VALUES, backends=backends)
 
 
 def _render_product(context: Mapping[str, object]) -> str:
-    return render_policy(
-        "product.xml.j2", scope="product", context=context, named_values=(), backends=()
-    )
+    return render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=())
 
 
 def _tree(xml: str) -> etree._Element:
@@ -125,10 +121,7 @@ def test_managed_identity_mode_authenticates_as_the_gateway() -> None:
     assert token_variable
     authorization = inbound.find("set-header[@name='Authorization']")
     assert authorization.get("exists-action") == "override"
-    assert (
-        authorization.findtext("value")
-        == f'@("Bearer " + (string)context.Variables["{token_variable}"])'
-    )
+    assert authorization.findtext("value") == f'@("Bearer " + (string)context.Variables["{token_variable}"])'
     api_key = inbound.find("set-header[@name='api-key']")
     assert api_key.get("exists-action") == "delete" and api_key.find("value") is None
 
@@ -157,8 +150,7 @@ def test_pool_retries_each_other_backend_once(backend_count: int) -> None:
     assert retry.get("count") == str(backend_count - 1)
     assert retry.get("first-fast-retry") == "true"
     assert retry.get("condition") == (
-        "@(context.Response != null && "
-        "(context.Response.StatusCode == 429 || context.Response.StatusCode == 503))"
+        "@(context.Response != null && (context.Response.StatusCode == 429 || context.Response.StatusCode == 503))"
     )
     forward = retry.find("forward-request")
     assert forward.get("buffer-request-body") == "true"
@@ -170,9 +162,7 @@ def test_single_backend_inherits_forwarding() -> None:
 
 
 def test_pool_larger_than_retry_allows_fails_lint() -> None:
-    with pytest.raises(
-        PolicyRenderError, match=r'<retry> count="51" must be an integer from 1 to 50'
-    ):
+    with pytest.raises(PolicyRenderError, match=r'<retry> count="51" must be an integer from 1 to 50'):
         _render_api(_api_context(backend_count=52))
 
 
@@ -199,9 +189,7 @@ def test_token_metric_dimensions() -> None:
         ),
     ]
     without = _tree(_render_api(_api_context(deployment_dimension=False)))
-    assert (
-        without.find("inbound/azure-openai-emit-token-metric/dimension[@name='Deployment']") is None
-    )
+    assert without.find("inbound/azure-openai-emit-token-metric/dimension[@name='Deployment']") is None
 
 
 def test_unavailable_pool_answers_503_with_retry_after() -> None:
@@ -327,9 +315,7 @@ def test_product_sections_all_inherit() -> None:
         ),
     ],
 )
-def test_unusable_product_limits_are_refused_naming_the_product(
-    limits: dict[str, object], expected: str
-) -> None:
+def test_unusable_product_limits_are_refused_naming_the_product(limits: dict[str, object], expected: str) -> None:
     with pytest.raises(PolicyRenderError) as raised:
         _render_product(_product_context(product="silver", **limits))
     message = _one_line_error(raised)
@@ -342,9 +328,7 @@ def test_unusable_product_limits_are_refused_naming_the_product(
 
 def test_context_values_are_xml_escaped() -> None:
     hostile = "pool\"<&>'x"
-    xml = _render_api(
-        _api_context(backend_id=hostile, token_metric_namespace="a<b>&c"), backends={hostile}
-    )
+    xml = _render_api(_api_context(backend_id=hostile, token_metric_namespace="a<b>&c"), backends={hostile})
     assert hostile not in xml
     assert "&amp;" in xml and "&lt;" in xml
     inbound = _tree(xml).find("inbound")

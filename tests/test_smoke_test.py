@@ -22,9 +22,7 @@ API_VERSION = "2024-10-21"
 CHAT = "gpt-4o"
 EMBEDDING = "text-embedding-3-small"
 KEYS = {"standard": "a" * 32, "unlimited": "b" * 32}
-PATH = re.compile(
-    r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$"
-)
+PATH = re.compile(r"^/openai/deployments/(?P<deployment>[^/]+)/(?P<op>chat/completions|embeddings)$")
 
 
 @dataclass
@@ -239,9 +237,7 @@ def test_missing_token_headers_fail(
     assert "x-gateway-remaining-tokens missing" in report["chat completion"]
 
 
-def test_header_names_are_parameters(
-    gateway: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_header_names_are_parameters(gateway: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = _run(tmp_path, _outputs(gateway), "--tokens-consumed-header", "x-other-consumed")
     assert code == 1
     assert "x-other-consumed missing" in _lines(capsys.readouterr().out)["chat completion"]
@@ -265,9 +261,7 @@ def test_burst_refuses_a_limit_above_the_call_cap(
     assert behaviour.calls[KEYS["standard"]] == 2
 
 
-def test_unreachable_gateway_fails_every_check(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_unreachable_gateway_fails_every_check(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     with GatewayServer(Behaviour()) as closed:
         url = f"http://127.0.0.1:{closed.server_address[1]}"
     assert _run(tmp_path, _outputs(url)) == 1
@@ -277,9 +271,7 @@ def test_unreachable_gateway_fails_every_check(
 
 
 @pytest.mark.parametrize("key", smoke_test.REQUIRED_OUTPUTS)
-def test_missing_output_is_a_one_line_error(
-    key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_missing_output_is_a_one_line_error(key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = _outputs("https://apim.example.net")
     del outputs[key]
     assert _run(tmp_path, outputs) == 2
@@ -300,8 +292,7 @@ def test_missing_output_is_a_one_line_error(
         (
             {
                 "productLimits": {
-                    p: {"requestsPerPeriod": 2.5, "renewalPeriodSeconds": 60, "tokensPerMinute": 1}
-                    for p in KEYS
+                    p: {"requestsPerPeriod": 2.5, "renewalPeriodSeconds": 60, "tokensPerMinute": 1} for p in KEYS
                 }
             },
             "requestsPerPeriod must be a whole number",
@@ -383,9 +374,7 @@ def test_outputs_come_from_the_pulumi_cli(
 def test_pulumi_cli_failure_is_a_one_line_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _fake_pulumi(
-        tmp_path, 'echo "warning: noise" >&2\necho "error: no stack named \'dev\'" >&2\nexit 255\n'
-    )
+    _fake_pulumi(tmp_path, 'echo "warning: noise" >&2\necho "error: no stack named \'dev\'" >&2\nexit 255\n')
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     assert smoke_test.main(["--stack", "dev"]) == 2
     err = capsys.readouterr().err

@@ -63,9 +63,7 @@ def schema_names(spec: dict[str, Any]) -> set[str]:
 
 
 def request_json(spec: dict[str, Any], path: str) -> dict[str, Any]:
-    media: dict[str, Any] = spec["paths"][path]["post"]["requestBody"]["content"][
-        "application/json"
-    ]
+    media: dict[str, Any] = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]
     return media
 
 
@@ -74,9 +72,7 @@ def project() -> dict[str, Any]:
     return load_spec(PROJECT_SPEC)
 
 
-@pytest.fixture(
-    scope="module", params=[PROJECT_SPEC, OFFICIAL_JSON, OFFICIAL_YAML], ids=lambda p: p.name
-)
+@pytest.fixture(scope="module", params=[PROJECT_SPEC, OFFICIAL_JSON, OFFICIAL_YAML], ids=lambda p: p.name)
 def any_spec(request: pytest.FixtureRequest) -> dict[str, Any]:
     return load_spec(request.param)
 
@@ -193,9 +189,7 @@ def test_example_payloads_and_author_names_are_not_keywords(project: dict[str, A
     spec = copy.deepcopy(project)
     payload = {"$ref": "./payload-field.json", "x-ms-examples": 1}
     request_json(spec, EMBEDDINGS)["example"] = payload
-    spec["components"]["schemas"]["EmbeddingsRequest"]["properties"]["x-ms-examples"] = {
-        "type": "string"
-    }
+    spec["components"]["schemas"]["EmbeddingsRequest"]["properties"]["x-ms-examples"] = {"type": "string"}
     patched = patch_spec(spec, backend_url=BACKEND)
     assert request_json(patched, EMBEDDINGS)["example"] == payload
     assert "x-ms-examples" in patched["components"]["schemas"]["EmbeddingsRequest"]["properties"]
@@ -227,9 +221,7 @@ def test_keep_operations_follows_references_transitively(project: dict[str, Any]
     kept = schema_names(patched)
     # ChatContentPart is reached only via ChatCompletionRequest -> ChatMessage -> content.
     assert {"ChatCompletionRequest", "ChatMessage", "ChatContentPart", "ChatToolCall"} <= kept
-    assert kept.isdisjoint(
-        {"EmbeddingsRequest", "CompletionRequest", "ImageGenerationsRequest", "EmbeddingsUsage"}
-    )
+    assert kept.isdisjoint({"EmbeddingsRequest", "CompletionRequest", "ImageGenerationsRequest", "EmbeddingsUsage"})
     for ref in refs(patched):
         resolve(patched, ref)
     used = {ref.split("/")[3] for ref in refs(patched) if ref.startswith("#/components/schemas/")}

@@ -191,6 +191,7 @@ def test_invalid_json_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
 
 # ---------------------------------------------------------------- the Workbook resource
 
+
 @pytest.mark.parametrize("variant", [full, reduced], ids=["full", "reduced"])
 def test_workbook_resource(variant: Any) -> None:
     result = variant()

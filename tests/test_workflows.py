@@ -121,11 +121,7 @@ def test_azure_sign_in_is_oidc_without_a_stored_secret(path: Path) -> None:
     assert "AZURE_CLIENT_SECRET" not in text
     assert "secrets." not in text
     workflow = _load(path)
-    logins = [
-        (job_id, step)
-        for job_id, step in _steps(workflow)
-        if "azure/login@" in step.get("uses", "")
-    ]
+    logins = [(job_id, step) for job_id, step in _steps(workflow) if "azure/login@" in step.get("uses", "")]
     assert logins
     for job_id, step in logins:
         assert workflow["jobs"][job_id]["permissions"]["id-token"] == "write", job_id
@@ -144,11 +140,7 @@ def _make_targets() -> set[str]:
     if not makefile.exists():
         return DESIGNED_MAKE_TARGETS
     rule = re.compile(r"^([A-Za-z0-9_.-]+(?:[ \t]+[A-Za-z0-9_.-]+)*)[ \t]*:(?!=)", re.MULTILINE)
-    return {
-        target
-        for match in rule.finditer(makefile.read_text(encoding="utf-8"))
-        for target in match[1].split()
-    }
+    return {target for match in rule.finditer(makefile.read_text(encoding="utf-8")) for target in match[1].split()}
 
 
 def test_every_make_call_uses_an_existing_target() -> None:
@@ -214,15 +206,12 @@ def test_deploy_runs_on_pushes_to_main(deploy: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_deploy_tests_then_updates_each_stack_with_the_policy_pack(
-    deploy: dict[str, Any], stack: str
-) -> None:
+def test_deploy_tests_then_updates_each_stack_with_the_policy_pack(deploy: dict[str, Any], stack: str) -> None:
     job = deploy["jobs"][f"up-{stack}"]
     assert job["environment"] == stack
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     command = (
-        f"pulumi up --yes --stack {stack} --policy-pack policies "
-        f"--policy-pack-config policies/config/{stack}.json"
+        f"pulumi up --yes --stack {stack} --policy-pack policies --policy-pack-config policies/config/{stack}.json"
     )
     assert command in _runs(job)
     assert _index(job, "make test") < _index(job, "pulumi up")

@@ -11,8 +11,7 @@ import dataclasses
 import json
 import re
 import sys
-from collections.abc import Callable, Mapping
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from components.config import PROJECT, PROJECT_DIR, Settings, iter_fields
@@ -61,13 +60,11 @@ def policy_rules() -> str:
     return render_rules_table().strip()
 
 
-def architecture(resources: list[Mapping[str, Any]] | None = None) -> str:
+def architecture(resources: Sequence[Mapping[str, Any]] | None = None) -> str:
     from components.plan.artefacts import architecture_markdown
     from components.plan.engine import run_program
 
-    if resources is None:
-        resources = run_program("prod").resources()
-    diagram = architecture_markdown("prod", resources)
+    diagram = architecture_markdown("prod", resources if resources is not None else run_program("prod").resources())
     return diagram[diagram.index("```mermaid") :].strip()
 
 
@@ -85,8 +82,13 @@ def render(text: str, sections: Mapping[str, str]) -> str:
         pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.DOTALL)
         if not pattern.search(text):
             raise SystemExit(f"README.md: markers for the generated section '{name}' are missing")
-        text = pattern.sub(lambda _, body=body: f"{begin}\n{body}\n{end}", text)
+        text = pattern.sub(_literal(f"{begin}\n{body}\n{end}"), text)
     return text
+
+
+def _literal(text: str) -> Callable[[re.Match[str]], str]:
+    """A replacement re.sub takes verbatim (a string replacement would interpret backslashes)."""
+    return lambda _match: text
 
 
 def main(argv: list[str] | None = None) -> int:

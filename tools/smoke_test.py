@@ -112,8 +112,7 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
     uncovered = sorted(set(subscription_keys) - set(product_limits))
     if uncovered:
         raise OutputsError(
-            f"{source}: productLimits has no entry for product(s) {', '.join(uncovered)} "
-            "that subscriptionKeys lists"
+            f"{source}: productLimits has no entry for product(s) {', '.join(uncovered)} that subscriptionKeys lists"
         )
     return StackOutputs(
         gateway_url=gateway_url,
@@ -147,8 +146,7 @@ def read_stack_outputs(stack: str) -> StackOutputs:
         )
     except FileNotFoundError as exc:
         raise OutputsError(
-            "pulumi CLI not found on PATH; install it, or pass --outputs FILE holding the "
-            "stack outputs as JSON"
+            "pulumi CLI not found on PATH; install it, or pass --outputs FILE holding the stack outputs as JSON"
         ) from exc
     except subprocess.TimeoutExpired as exc:
         raise OutputsError(f"`{shown}` did not finish within {PULUMI_TIMEOUT_SECONDS} s") from exc
@@ -159,9 +157,7 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     return parse_outputs(_json(done.stdout, source), source)
 
 
-def choose_products(
-    outputs: StackOutputs, product: str | None, burst_product: str | None
-) -> tuple[str, str | None]:
+def choose_products(outputs: StackOutputs, product: str | None, burst_product: str | None) -> tuple[str, str | None]:
     """Pick the product for the chat/embedding checks and the one whose request limit to burst.
 
     By default the chat product is one with a token limit (so the token headers must be
@@ -170,18 +166,12 @@ def choose_products(
     known = sorted(outputs.subscription_keys)
     for flag, name in (("--product", product), ("--burst-product", burst_product)):
         if name is not None and name not in outputs.subscription_keys:
-            raise OutputsError(
-                f"{flag} {name!r} is not in the stack's subscriptionKeys ({', '.join(known)})"
-            )
+            raise OutputsError(f"{flag} {name!r} is not in the stack's subscriptionKeys ({', '.join(known)})")
     if product is None:
         token_limited = [p for p in known if outputs.product_limits[p].tokens_per_minute]
         product = (token_limited or known)[0]
     if burst_product is None:
-        limited = [
-            (limit, p)
-            for p in known
-            if (limit := outputs.product_limits[p].requests_per_period) is not None
-        ]
+        limited = [(limit, p) for p in known if (limit := outputs.product_limits[p].requests_per_period) is not None]
         burst_product = min(limited)[1] if limited else None
     return product, burst_product
 
@@ -200,9 +190,7 @@ def client_factory(outputs: StackOutputs, timeout_seconds: float) -> ClientFacto
     return make
 
 
-def check_chat(
-    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
-) -> tuple[bool, str]:
+def check_chat(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
     client = client_for(outputs.subscription_keys[settings.product])
     raw = client.chat.completions.with_raw_response.create(
         model=outputs.chat_deployment,
@@ -231,9 +219,7 @@ def check_chat(
     return True, f"{where}: {usage}; {', '.join(found)}"
 
 
-def check_embedding(
-    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
-) -> tuple[bool, str]:
+def check_embedding(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
     client = client_for(outputs.subscription_keys[settings.product])
     result = client.embeddings.create(
         model=outputs.embedding_deployment,
@@ -246,14 +232,10 @@ def check_embedding(
     return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
 
 
-def check_wrong_key(
-    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
-) -> tuple[bool, str]:
+def check_wrong_key(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
     client = client_for(INVALID_SUBSCRIPTION_KEY)
     try:
-        client.embeddings.create(
-            model=outputs.embedding_deployment, input="wrong key", encoding_format="float"
-        )
+        client.embeddings.create(model=outputs.embedding_deployment, input="wrong key", encoding_format="float")
     except openai.AuthenticationError as exc:
         return True, f"HTTP 401: {_error_message(exc)}"
     except openai.APIStatusError as exc:
@@ -261,9 +243,7 @@ def check_wrong_key(
     return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
 
 
-def check_burst(
-    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
-) -> tuple[bool, str]:
+def check_burst(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
     product = settings.burst_product
     if product is None:
         return False, "no product in productLimits sets requestsPerPeriod; nothing to burst"
@@ -281,17 +261,14 @@ def check_burst(
     client = client_for(outputs.subscription_keys[product])
     for call in range(1, budget + 1):
         try:
-            client.embeddings.create(
-                model=outputs.embedding_deployment, input="burst", encoding_format="float"
-            )
+            client.embeddings.create(model=outputs.embedding_deployment, input="burst", encoding_format="float")
         except openai.RateLimitError as exc:
             retry_after = exc.response.headers.get("retry-after")
             if retry_after is None:
                 return False, f"{product}: 429 on call {call} but no Retry-After header"
             if not _is_retry_after(retry_after):
                 return False, (
-                    f"{product}: 429 on call {call} but Retry-After {retry_after!r} is "
-                    "neither seconds nor an HTTP date"
+                    f"{product}: 429 on call {call} but Retry-After {retry_after!r} is neither seconds nor an HTTP date"
                 )
             return True, f"{product}: 429 on call {call} ({window}), Retry-After {retry_after}"
     return False, f"{product}: no 429 after {budget} calls ({window})"
@@ -305,9 +282,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
 )
 
 
-def run_checks(
-    outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory
-) -> list[CheckResult]:
+def run_checks(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> list[CheckResult]:
     results: list[CheckResult] = []
     for name, check in CHECKS:
         started = time.perf_counter()
@@ -325,11 +300,7 @@ def run_checks(
 
 def format_report(results: Sequence[CheckResult], outputs: StackOutputs, source: str) -> str:
     failed = sum(not result.passed for result in results)
-    verdict = (
-        f"all {len(results)} checks passed"
-        if not failed
-        else f"{failed} of {len(results)} checks failed"
-    )
+    verdict = f"all {len(results)} checks passed" if not failed else f"{failed} of {len(results)} checks failed"
     return "\n".join(
         [
             f"smoke test of {source}: {outputs.gateway_url} (api-version {outputs.api_version})",
@@ -446,15 +417,12 @@ def _keys(value: object, source: str) -> dict[str, str]:
     # Values are secrets: errors name the product, never the key.
     if not isinstance(value, Mapping) or not value:
         raise OutputsError(
-            f"{source}: output subscriptionKeys must be a non-empty object of product to key, "
-            f"got {_kind(value)}"
+            f"{source}: output subscriptionKeys must be a non-empty object of product to key, got {_kind(value)}"
         )
     keys: dict[str, str] = {}
     for product, key in value.items():
         if not isinstance(key, str) or not key:
-            raise OutputsError(
-                f"{source}: subscriptionKeys.{product} must be a non-empty string, got {_kind(key)}"
-            )
+            raise OutputsError(f"{source}: subscriptionKeys.{product} must be a non-empty string, got {_kind(key)}")
         keys[str(product)] = key
     return keys
 
@@ -462,8 +430,7 @@ def _keys(value: object, source: str) -> dict[str, str]:
 def _product_limits(value: object, source: str) -> dict[str, ProductLimits]:
     if not isinstance(value, Mapping) or not value:
         raise OutputsError(
-            f"{source}: output productLimits must be a non-empty object of product to limits, "
-            f"got {_kind(value)}"
+            f"{source}: output productLimits must be a non-empty object of product to limits, got {_kind(value)}"
         )
     limits: dict[str, ProductLimits] = {}
     for product, entry in value.items():
@@ -475,16 +442,11 @@ def _product_limits(value: object, source: str) -> dict[str, ProductLimits]:
             raise OutputsError(f"{where} is missing {', '.join(absent)} (use null for no limit)")
         parsed = ProductLimits(
             requests_per_period=_limit(entry["requestsPerPeriod"], f"{where}.requestsPerPeriod"),
-            renewal_period_seconds=_limit(
-                entry["renewalPeriodSeconds"], f"{where}.renewalPeriodSeconds"
-            ),
+            renewal_period_seconds=_limit(entry["renewalPeriodSeconds"], f"{where}.renewalPeriodSeconds"),
             tokens_per_minute=_limit(entry["tokensPerMinute"], f"{where}.tokensPerMinute"),
         )
         if (parsed.requests_per_period is None) != (parsed.renewal_period_seconds is None):
-            raise OutputsError(
-                f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both "
-                "be null"
-            )
+            raise OutputsError(f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both be null")
         limits[str(product)] = parsed
     return limits
 

@@ -298,18 +298,14 @@ POLICY_SPECS: Mapping[str, Spec] = {
             "proxy": Spec(required=("url",)),
         },
     ),
-    "limit-concurrency": Spec(
-        required=("key", "max-count"), ranges={"max-count": (1, None)}, content=POLICIES
-    ),
+    "limit-concurrency": Spec(required=("key", "max-count"), ranges={"max-count": (1, None)}, content=POLICIES),
     "cache-lookup": Spec(
         sections=_INBOUND,
         required=("vary-by-developer", "vary-by-developer-groups"),
         content=CHILDREN,
         children={"vary-by-header": _VALUE, "vary-by-query-parameter": _VALUE},
     ),
-    "cache-store": Spec(
-        sections=frozenset({"outbound"}), required=("duration",), ranges={"duration": (0, None)}
-    ),
+    "cache-store": Spec(sections=frozenset({"outbound"}), required=("duration",), ranges={"duration": (0, None)}),
 }
 
 _NAMED_VALUE_REF = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
@@ -353,9 +349,7 @@ class _Linter:
         self.issues.append(LintIssue(self.source, line, rule, message))
 
     def run(self, xml: str) -> list[LintIssue]:
-        parser = etree.XMLParser(
-            resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False
-        )
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=False)
         try:
             root = etree.fromstring(xml.encode("utf-8"), parser)
         except etree.XMLSyntaxError as exc:
@@ -381,8 +375,7 @@ class _Linter:
                 self.report(
                     _line(child),
                     "section-in-fragment",
-                    f"<{child.tag}> is not allowed in a fragment; "
-                    "put its policies directly under <fragment>",
+                    f"<{child.tag}> is not allowed in a fragment; put its policies directly under <fragment>",
                 )
         self.check_policies(root, section=None, container="<fragment>", top=True)
 
@@ -402,16 +395,14 @@ class _Linter:
                 self.report(
                     _line(child),
                     "unknown-section",
-                    f"<{name}> is not a policy section; "
-                    f"<policies> holds only {', '.join(SECTIONS)}",
+                    f"<{name}> is not a policy section; <policies> holds only {', '.join(SECTIONS)}",
                 )
                 continue
             if name in seen:
                 self.report(
                     _line(child),
                     "duplicate-section",
-                    f"<{name}> appears again (first at line {_line(seen[name])}); "
-                    "merge them into one",
+                    f"<{name}> appears again (first at line {_line(seen[name])}); merge them into one",
                 )
                 continue
             later = [s for s in seen if SECTIONS.index(s) > SECTIONS.index(name)]
@@ -429,8 +420,7 @@ class _Linter:
                     self.report(
                         _line(root),
                         "missing-section",
-                        f"<{name}> is missing; at {self.scope} scope declare every section, "
-                        "each with <base />",
+                        f"<{name}> is missing; at {self.scope} scope declare every section, each with <base />",
                     )
 
     def check_section(self, section: etree._Element) -> None:
@@ -465,8 +455,7 @@ class _Linter:
             self.report(
                 _line(section),
                 "missing-base",
-                f"<{name}> has no <base />, so the parent scope's {name} policies are skipped; "
-                "add <base />",
+                f"<{name}> has no <base />, so the parent scope's {name} policies are skipped; add <base />",
             )
         self.check_policies(section, section=name, container=f"<{name}>", top=True)
 
@@ -486,9 +475,7 @@ class _Linter:
                     f"{container} holds text after {after}; only elements belong here",
                 )
 
-    def check_policies(
-        self, parent: etree._Element, *, section: str | None, container: str, top: bool = False
-    ) -> None:
+    def check_policies(self, parent: etree._Element, *, section: str | None, container: str, top: bool = False) -> None:
         """Check the policy statements directly inside `parent`.
 
         `parent` is a section or fragment root (`top`), or a control-flow element whose children
@@ -510,8 +497,7 @@ class _Linter:
                     self.report(
                         _line(child),
                         "misplaced-base",
-                        f"<base /> inside {container} has no effect; "
-                        "place it directly in the section",
+                        f"<base /> inside {container} has no effect; place it directly in the section",
                     )
                 continue
             spec = POLICY_SPECS.get(name)
@@ -578,14 +564,10 @@ class _Linter:
             try:
                 number = int(value.strip())
             except ValueError:
-                self.report(
-                    _line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}'
-                )
+                self.report(_line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}')
                 continue
             if number < low or (high is not None and number > high):
-                self.report(
-                    _line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}'
-                )
+                self.report(_line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}')
 
     def check_content(self, element: etree._Element, spec: Spec, *, section: str | None) -> None:
         name = element.tag
@@ -620,9 +602,7 @@ class _Linter:
         present = {child.tag for child in children}
         for required in spec.required_children:
             if required not in present:
-                self.report(
-                    _line(element), "missing-child", f"<{name}> needs at least one <{required}>"
-                )
+                self.report(_line(element), "missing-child", f"<{name}> needs at least one <{required}>")
         if name == "choose":
             self.check_choose(children)
 
@@ -654,8 +634,7 @@ class _Linter:
                     self.report(
                         line,
                         "unknown-backend",
-                        f'<{element.tag}> backend-id="{value}" names no declared backend '
-                        f"(declared: {known})",
+                        f'<{element.tag}> backend-id="{value}" names no declared backend (declared: {known})',
                     )
             if element.text:
                 self.check_named_values(element.text, line, f"text of <{element.tag}>")
@@ -668,16 +647,14 @@ class _Linter:
                 self.report(
                     at,
                     "named-value-syntax",
-                    f"{where} references {{{{{name}}}}}; "
-                    "named value names use letters, digits, '.', '-' and '_'",
+                    f"{where} references {{{{{name}}}}}; named value names use letters, digits, '.', '-' and '_'",
                 )
             elif name not in self.named_values:
                 known = ", ".join(sorted(self.named_values)) or "none"
                 self.report(
                     at,
                     "unknown-named-value",
-                    f"{where} references {{{{{name}}}}}, which is not a declared named value "
-                    f"(declared: {known})",
+                    f"{where} references {{{{{name}}}}}, which is not a declared named value (declared: {known})",
                 )
 
 
@@ -709,8 +686,6 @@ def check_policy(
     backends: Collection[str],
 ) -> None:
     """Raise PolicyLintError listing every issue unless the document lints clean."""
-    issues = lint_policy(
-        xml, source=source, scope=scope, named_values=named_values, backends=backends
-    )
+    issues = lint_policy(xml, source=source, scope=scope, named_values=named_values, backends=backends)
     if issues:
         raise PolicyLintError(issues)

@@ -94,13 +94,9 @@ def render_policy(
     try:
         loaded = _ENV.get_template(template)
     except TemplateNotFound:
-        raise PolicyRenderError(
-            template, [f"{template}: no such template in {TEMPLATES_DIR}"]
-        ) from None
+        raise PolicyRenderError(template, [f"{template}: no such template in {TEMPLATES_DIR}"]) from None
     except TemplateSyntaxError as exc:
-        raise PolicyRenderError(
-            template, [f"{template}:{exc.lineno}: template syntax error: {exc.message}"]
-        ) from None
+        raise PolicyRenderError(template, [f"{template}:{exc.lineno}: template syntax error: {exc.message}"]) from None
 
     def located(exc: BaseException) -> str:
         line = _template_line(exc.__traceback__, loaded.filename)

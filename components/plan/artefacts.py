@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +62,9 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         elif kind == "Diagnostic":
             files[f"diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
         elif kind == "ApiDiagnostic":
-            files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
+            files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = (
+                dump_json(inputs)
+            )
     for product, apis in product_apis.items():
         files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
     return files
@@ -74,7 +76,7 @@ def _short_type(type_token: str) -> str:
 
 def _component_of(res: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -> str | None:
     """The nearest ancestor that is one of our components (type token aoai-gateway:*)."""
-    parent = res.get("parent")
+    parent: str | None = res.get("parent")
     while parent and parent in by_urn:
         if by_urn[parent]["type"].startswith("aoai-gateway:"):
             return parent
@@ -82,12 +84,10 @@ def _component_of(res: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]
     return None
 
 
-def architecture_markdown(stack: str, resources: list[Mapping[str, Any]]) -> str:
+def architecture_markdown(stack: str, resources: Sequence[Mapping[str, Any]]) -> str:
     """Mermaid diagram: one node per component with what it holds, arrows for cross-component dependencies."""
     by_urn = {r["urn"]: r for r in resources}
-    components = sorted(
-        (r for r in resources if r["type"].startswith("aoai-gateway:")), key=lambda r: r["name"]
-    )
+    components = sorted((r for r in resources if r["type"].startswith("aoai-gateway:")), key=lambda r: r["name"])
     owner = {r["urn"]: _component_of(r, by_urn) for r in resources}
     contents: dict[str, Counter[str]] = defaultdict(Counter)
     edges: set[tuple[str, str]] = set()
@@ -104,13 +104,13 @@ def architecture_markdown(stack: str, resources: list[Mapping[str, Any]]) -> str
     lines = [
         f"# Architecture of stack `{stack}`",
         "",
-        "Drawn by the offline plan from the declared resources; an arrow means \"depends on\".",
+        'Drawn by the offline plan from the declared resources; an arrow means "depends on".',
         "",
         "```mermaid",
         "flowchart LR",
     ]
     for comp in components:
-        held = "<br/>".join(f"{t} ×{n}" for t, n in sorted(contents[comp["urn"]].items()))
+        held = "<br/>".join(f"{t} ×{n}" for t, n in sorted(contents[comp["urn"]].items()))  # noqa: RUF001
         label = f"<b>{_short_type(comp['type'])}</b><br/>{held}" if held else f"<b>{_short_type(comp['type'])}</b>"
         lines.append(f'  {ids[comp["urn"]]}["{label}"]')
     for source, target in sorted(edges, key=lambda e: (ids[e[0]], ids[e[1]])):
@@ -121,7 +121,7 @@ def architecture_markdown(stack: str, resources: list[Mapping[str, Any]]) -> str
 
 def summary_text(
     stack: str,
-    resources: list[Mapping[str, Any]],
+    resources: Sequence[Mapping[str, Any]],
     outputs: Mapping[str, Any],
     report: Mapping[str, Any],
     files: Mapping[str, str],
@@ -140,7 +140,8 @@ def summary_text(
         f"{verdicts.get('mandatoryViolations', 0)} mandatory violations · "
         f"{verdicts.get('advisoryViolations', 0)} advisory violations",
         "outputs: " + ", ".join(f"{k}={_short_value(v)}" for k, v in sorted(outputs.items())),
-        f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, policy-report.json, apis/, products/, ...)",
+        f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, policy-report.json,"
+        " apis/, products/, ...)",
     ]
     return "\n".join(lines) + "\n"
 

@@ -38,7 +38,12 @@ def large_config() -> dict[str, Any]:
         for i in range(4)
     }
     values[f"{PROJECT}:openaiBackends"] = {
-        f"b{i:02d}": {"location": REGIONS[i % len(REGIONS)], "priority": 1 + i // 10, "weight": 1, "deployments": deployments}
+        f"b{i:02d}": {
+            "location": REGIONS[i % len(REGIONS)],
+            "priority": 1 + i // 10,
+            "weight": 1,
+            "deployments": deployments,
+        }
         for i in range(LARGE_BACKENDS)
     }
     values[f"{PROJECT}:products"] = {
@@ -77,8 +82,8 @@ def _child(kind: str, out: Path) -> None:
             def new_resource(self, args: Any) -> tuple[str, dict[str, Any]]:
                 return f"{args.name}-id", dict(args.inputs)
 
-            def call(self, args: Any) -> dict[str, Any]:
-                return {}
+            def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+                return {}, []
 
         from components.plan.engine import skip_dead_alias_urns
 
@@ -151,7 +156,10 @@ def main(argv: list[str] | None = None) -> int:
     results["met"] = {name: figures[name] <= limit for name, limit in TARGETS.items()}
     for kind in ("floor", "dev", "prod", "large"):
         r = results[kind]
-        print(f"{kind:6} median {r['median_s']:.3f} s over {r['runs']} runs" + (f", {r['resources']} resources" if r["resources"] else ""))
+        print(
+            f"{kind:6} median {r['median_s']:.3f} s over {r['runs']} runs"
+            + (f", {r['resources']} resources" if r["resources"] else "")
+        )
     for name, value in figures.items():
         target = TARGETS.get(name)
         verdict = "" if target is None else f" (target <= {target}: {'met' if value <= target else 'MISSED'})"

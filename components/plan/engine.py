@@ -20,7 +20,6 @@ from components.config import PROJECT, PROJECT_DIR, ConfigError
 from components.plan.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
 
 
-
 class _UniqueKeyLoader(yaml.SafeLoader):
     """YAML loader that refuses duplicate keys, as the CLI's does, instead of keeping the last one."""
 
@@ -41,7 +40,7 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 def read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as handle:
-            return yaml.load(handle, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+            return yaml.load(handle, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         raise ConfigError(f"{path.name}: not valid YAML ({exc.__class__.__name__}: {exc})".replace("\n", " ")) from None
 
@@ -78,7 +77,11 @@ def skip_dead_alias_urns() -> None:
     supports alias specs, which the SDK builds from `opts.aliases` directly, so under mocks that work
     is dead: it was three quarters of the plan's time. Nothing the program declares changes.
     """
-    pulumi.resource.collapse_alias_to_urn = lambda alias, name, type_, parent: alias  # type: ignore[assignment]
+    pulumi.resource.collapse_alias_to_urn = _alias_unchanged  # type: ignore[assignment]
+
+
+def _alias_unchanged(alias: Any, name: str, type_: str, parent: Any) -> Any:
+    return alias
 
 
 @dataclass
@@ -107,7 +110,7 @@ def run_program(
     config: Mapping[str, Any] | None = None,
     *,
     project_dir: Path = PROJECT_DIR,
-    program: Callable[[], object] | None = None,
+    program: Callable[[], None] | None = None,
 ) -> PlanResult:
     """Runs __main__.py (or `program`, for component tests) under mocks.
 
@@ -123,7 +126,11 @@ def run_program(
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     main = str(project_dir / "__main__.py")
-    _sync_await(run_pulumi_func(program or (lambda: runpy.run_path(main, run_name="__main__"))))
+
+    def run_main() -> None:
+        runpy.run_path(main, run_name="__main__")
+
+    _sync_await(run_pulumi_func(program or run_main))
     outputs = _resolve_outputs()
     return PlanResult(stack=stack, registrations=list(monitor.registrations.values()), outputs=outputs)
 

@@ -42,8 +42,14 @@ _ARM_PATHS: dict[str, tuple[str, list[tuple[str, str]]]] = {
         "Microsoft.ApiManagement",
         [("service", "serviceName"), ("apis", "apiId"), ("diagnostics", "diagnosticId")],
     ),
-    "apimanagement:Diagnostic": ("Microsoft.ApiManagement", [("service", "serviceName"), ("diagnostics", "diagnosticId")]),
-    "apimanagement:NamedValue": ("Microsoft.ApiManagement", [("service", "serviceName"), ("namedValues", "namedValueId")]),
+    "apimanagement:Diagnostic": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("diagnostics", "diagnosticId")],
+    ),
+    "apimanagement:NamedValue": (
+        "Microsoft.ApiManagement",
+        [("service", "serviceName"), ("namedValues", "namedValueId")],
+    ),
     "apimanagement:Backend": ("Microsoft.ApiManagement", [("service", "serviceName"), ("backends", "backendId")]),
     "apimanagement:Logger": ("Microsoft.ApiManagement", [("service", "serviceName"), ("loggers", "loggerId")]),
     "apimanagement:Product": ("Microsoft.ApiManagement", [("service", "serviceName"), ("products", "productId")]),
@@ -106,7 +112,8 @@ def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
     if short == "resources:ResourceGroup":
         return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', name)}"
     if short == "authorization:RoleAssignment":
-        return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{inputs.get('roleAssignmentName', name)}"
+        assignment = inputs.get("roleAssignmentName", name)
+        return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
     if short == "monitor:DiagnosticSetting":
         return f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{inputs.get('name', name)}"
     if short not in _ARM_PATHS:
@@ -141,9 +148,10 @@ class AzureMocks(pulumi.runtime.Mocks):
         _add_outputs(short, resource_id, inputs, state, self._subnets)
         return resource_id, state
 
-    def call(self, args: MockCallArgs) -> dict[str, Any]:
-        token = args.token.removeprefix("azure-native:")
-        inputs = _unwrap(args.args)
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return self._answer(args.token.removeprefix("azure-native:"), _unwrap(args.args)), []
+
+    def _answer(self, token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if token == "authorization:getClientConfig":
             return {
                 "clientId": fake_guid("client"),
@@ -157,7 +165,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         if token == "apimanagement:listSubscriptionSecrets":
             sid = str(inputs.get("sid"))
             return {"primaryKey": fake_key(sid, "primary"), "secondaryKey": fake_key(sid, "secondary")}
-        raise NotImplementedError(f"the mock engine does not know the function {args.token}")
+        raise NotImplementedError(f"the mock engine does not know the function azure-native:{token}")
 
 
 def _add_outputs(
@@ -273,7 +281,7 @@ class RecordingMonitor(MockMonitor):
             parent = ""
         return super().make_urn(parent, type_, name)
 
-    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 - gRPC method name
+    def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policies.offline import evaluate, has_mandatory_violation
@@ -10,6 +10,6 @@ from policies.offline import evaluate, has_mandatory_violation
 __all__ = ["evaluate_policies", "has_mandatory_violation"]
 
 
-def evaluate_policies(resources: list[Mapping[str, Any]], stack: str) -> dict[str, Any]:
+def evaluate_policies(resources: Sequence[Mapping[str, Any]], stack: str) -> dict[str, Any]:
     """Every rule of the pack on the plan's resources, with policies/config/<stack>.json."""
     return evaluate([dict(r) for r in resources], stack=stack)
