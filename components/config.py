@@ -551,17 +551,16 @@ def _check_combinations(s: Settings) -> None:
 
 def _check_pool(s: Settings) -> None:
     # One pool serves every request, so any member may receive any deployment-id.
-    names = sorted(s.openai_backends)
-    expected = set(s.openai_backends[names[0]].deployments)
-    for name in names[1:]:
-        offered = set(s.openai_backends[name].deployments)
-        if offered != expected:
-            missing = sorted(expected ^ offered)
+    offered = {name: set(backend.deployments) for name, backend in s.openai_backends.items()}
+    every = set().union(*offered.values())
+    for name in sorted(offered):
+        missing = sorted(every - offered[name])
+        if missing:
             _fail(
                 f"{PROJECT}:openaiBackends.{name}.deployments",
-                sorted(offered),
-                f"every backend of the pool must offer the same deployments as {names[0]}; "
-                f"differs in {', '.join(missing)}",
+                sorted(offered[name]),
+                f"lacks {', '.join(missing)}, which other backends of the pool offer; "
+                "every pool member must offer the same deployments",
             )
     by_priority: dict[int, list[str]] = {}
     for name, backend in s.openai_backends.items():

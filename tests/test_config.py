@@ -158,3 +158,22 @@ def test_plan_exits_2_with_one_line_on_config_error(capsys: pytest.CaptureFixtur
     assert plan_main(["--stack", "qa"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("config error: unknown stack 'qa'")
+
+
+def test_missing_spec_is_refused_with_the_file_name() -> None:
+    settings = settings_for("dev", specPath="specs/nope.json")
+    with pytest.raises(ConfigError, match=r"^aoai-gateway:specPath: .*specs/nope.json: ") as caught:
+        settings.api_spec()
+    assert "\n" not in str(caught.value)
+
+
+def test_operation_missing_from_the_spec_is_refused() -> None:
+    settings = settings_for("dev", apiOperations=["ChatCompletions_Create", "Audio_Create"])
+    with pytest.raises(ConfigError, match=r"aoai-gateway:apiOperations = 'Audio_Create': not an operation of"):
+        settings.api_spec()
+
+
+def test_pool_members_must_offer_the_same_deployments() -> None:
+    message = refused("prod", openaiBackends={"paygo-frc": {"deployments": {"gpt-4o": None}}})
+    assert message.startswith("aoai-gateway:openaiBackends.paygo-frc.deployments = ")
+    assert "lacks gpt-4o, which other backends of the pool offer" in message

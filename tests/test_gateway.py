@@ -12,7 +12,7 @@ from lxml import etree
 from components.apim_policies import Scope, lint_policy
 from components.config import PROJECT_DIR
 from components.plan.engine import PlanResult
-from components.plan.mocks import fake_key
+from components.plan.mocks import arm_id, fake_key
 from components.spec_patch import dump_spec, load_spec, patch_spec
 from tests.conftest import of_type, plan_for, with_overrides
 
@@ -269,3 +269,35 @@ def test_stack_outputs(dev_plan: PlanResult) -> None:
         "renewalPeriodSeconds": 60,
         "tokensPerMinute": 5000,
     }
+
+
+def test_logger_holds_no_plain_key(prod_plan: PlanResult) -> None:
+    logger = one(prod_plan, "apimanagement:Logger")["inputs"]
+    assert logger["loggerType"] == "applicationInsights"
+    assert logger["credentials"] == {"connectionString": "{{appinsights-connection-string}}"}
+    diagnostic = next(
+        d["inputs"]
+        for d in of_type(prod_plan, "apimanagement:ApiDiagnostic")
+        if d["inputs"]["diagnosticId"] == "applicationinsights"
+    )
+    assert diagnostic["metrics"] is True and diagnostic["sampling"] == {"percentage": 25, "samplingType": "fixed"}
+    assert "body" not in diagnostic["frontend"]["request"], "bodies stay out of logs unless logBodyBytes is set"
+
+
+def test_every_monitored_resource_sends_to_the_one_workspace(prod_plan: PlanResult) -> None:
+    workspace = one(prod_plan, "operationalinsights:Workspace")
+    workspace_id = arm_id(workspace["type"], workspace["inputs"], workspace["name"])
+    settings = {d["inputs"]["resourceUri"]: d["inputs"] for d in of_type(prod_plan, "monitor:DiagnosticSetting")}
+    monitored = [
+        ("apimanagement:ApiManagementService", "service", "serviceName"),
+        ("cognitiveservices:Account", "accounts", "accountName"),
+        ("keyvault:Vault", "vaults", "vaultName"),
+        ("network:ApplicationGateway", "applicationGateways", "applicationGatewayName"),
+    ]
+    for type_suffix, segment, key in monitored:
+        for res in of_type(prod_plan, type_suffix):
+            target = next(uri for uri in settings if uri.endswith(f"/{segment}/{res['inputs'][key]}"))
+            setting = settings[target]
+            assert setting["workspaceId"] == workspace_id
+            assert setting["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
+            assert setting["metrics"] == [{"category": "AllMetrics", "enabled": True}]
