@@ -265,7 +265,10 @@ def evaluate(
             level = EnforcementLevel.MANDATORY.value
         found: tuple[list, ...] = ([], [], [])
         if level != EnforcementLevel.DISABLED.value:
-            found = _check(policy, _as_wire(config[rule.name]["properties"]), ordered)
+            # A resource rule returns at once for types it does not cover (rules/_model.py), so only its
+            # own types are worth the engine's per-policy deserialisation; stack rules see everything.
+            subjects = ordered if rule.stack_rule else [r for r in ordered if r["type"] in rule.resource_types]
+            found = _check(policy, _as_wire(config[rule.name]["properties"]), subjects)
         violations, skipped, not_applicable = (_by_urn(entries) for entries in found)
         rules_report.append(
             {
