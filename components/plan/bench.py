@@ -85,9 +85,9 @@ def _child(kind: str, out: Path) -> None:
             def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                 return {}, []
 
-        from components.plan.engine import skip_dead_alias_urns
+        from components.plan.engine import skip_work_mocks_discard
 
-        skip_dead_alias_urns()
+        skip_work_mocks_discard()
         pulumi.runtime.set_mocks(_Echo(), project=PROJECT, stack="floor", preview=False)
         import pulumi_azure_native.resources as resources
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import runpy
 from collections.abc import Callable, Mapping
@@ -12,7 +13,9 @@ from typing import Any
 import pulumi
 import pulumi.resource
 import yaml
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -69,19 +72,32 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return values
 
 
-def skip_dead_alias_urns() -> None:
-    """Stops the SDK turning every alias into a URN Output up front.
+def skip_work_mocks_discard() -> None:
+    """Skips SDK bookkeeping whose only reader is a real engine; the mock monitor never looks at it.
 
-    azure-native declares an alias per past API version, and `Resource.__init__` collapses each into
-    an Output that only engines *without* alias-spec support read (`all_aliases`). The mock monitor
-    supports alias specs, which the SDK builds from `opts.aliases` directly, so under mocks that work
-    is dead: it was three quarters of the plan's time. Nothing the program declares changes.
+    - `Resource.__init__` collapses every alias into a URN Output up front (azure-native declares an
+      alias per past API version) for engines without alias-spec support;
+    - each registration then resolves those aliases into alias specs, and captures a stack trace
+      and source position for the engine's diagnostics.
+    `MockMonitor.RegisterResource` reads none of it, and under mocks it was most of the plan's time.
+    What the program declares, and what the plan records, is unchanged.
     """
     pulumi.resource.collapse_alias_to_urn = _alias_unchanged  # type: ignore[assignment]
+    runtime_resource.prepare_aliases = _no_aliases
+    runtime_resource._get_stack_trace = source_pb2.StackTrace
+    runtime_resource._get_source_position = _no_source_position  # type: ignore[assignment]
 
 
 def _alias_unchanged(alias: Any, name: str, type_: str, parent: Any) -> Any:
     return alias
+
+
+async def _no_aliases(resource: Any, resource_options: Any, supports_alias_specs: bool) -> list[Any]:
+    return []
+
+
+def _no_source_position(stack_trace: Any) -> None:
+    return None
 
 
 @dataclass
@@ -119,7 +135,7 @@ def run_program(
     values = dict(config) if config is not None else stack_config(stack, project_dir)
     pulumi.runtime.set_all_config({k: _as_config_string(v) for k, v in values.items()})
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    skip_dead_alias_urns()
+    skip_work_mocks_discard()
     mocks = AzureMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -130,7 +146,16 @@ def run_program(
     def run_main() -> None:
         runpy.run_path(main, run_name="__main__")
 
-    _sync_await(run_pulumi_func(program or run_main))
+    # The SDK makes many short-lived futures in reference cycles; collecting while the program runs
+    # cost more than half of a plan's time. One program run is bounded (make bench checks peak
+    # memory), and collection resumes as soon as it ends.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _sync_await(run_pulumi_func(program or run_main))
+    finally:
+        if collecting:
+            gc.enable()
     outputs = _resolve_outputs()
     return PlanResult(stack=stack, registrations=list(monitor.registrations.values()), outputs=outputs)
 
