@@ -77,6 +77,7 @@ openai = OpenAiBackends(
         public_network_access=not private_access,
         private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
         private_dns_zone_id=network.openai_dns_zone_id if network else None,
+        private_endpoint_location=settings.location,
         protect=settings.protect_resources,
     ),
 )
@@ -101,6 +102,8 @@ secrets = Secrets(
         },
         public_network_access=not private_access,
         soft_delete_retention_days=90 if settings.is_prod else 7,
+        # dev must stay re-creatable under the same name; prod keeps deleted secrets recoverable.
+        purge_protection=settings.is_prod,
         private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
         private_dns_zone_id=network.key_vault_dns_zone_id if network else None,
         protect=settings.protect_resources,

@@ -10,6 +10,7 @@ import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.network as network
 
 from components import shared
+from components.apim_policies import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
 from components.config import EdgeSettings
 from components.naming import Namer
 
@@ -128,12 +129,17 @@ class Edge(pulumi.ComponentResource):
                     state="Enabled",
                     scrubbing_rules=[
                         network.WebApplicationFirewallScrubbingRulesArgs(
-                            match_variable="RequestHeaderNames",
+                            match_variable=variable,
                             selector_match_operator="Equals",
-                            selector=header,
+                            selector=name,
                             state="Enabled",
                         )
-                        for header in ("api-key", "Ocp-Apim-Subscription-Key", "Authorization")
+                        for variable, name in (
+                            ("RequestHeaderNames", SUBSCRIPTION_KEY_HEADER),
+                            ("RequestHeaderNames", "Ocp-Apim-Subscription-Key"),
+                            ("RequestHeaderNames", "Authorization"),
+                            ("RequestArgNames", SUBSCRIPTION_KEY_QUERY),
+                        )
                     ],
                 ),
             ),

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.apimanagement as apim
 
-from components.apim_policies import render_policy
+from components.apim_policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY, render_policy
 from components.config import ApimSettings, ProductSettings
 from components.openai import OpenAiAccount
 from components.shared import diagnostic_setting, role_assignment
@@ -36,8 +36,8 @@ HARDENED_CUSTOM_PROPERTIES: dict[str, str] = {
 LOGGED_HEADERS = [
     "x-ms-client-request-id",
     "x-ms-region",
-    "x-gateway-remaining-tokens",
-    "x-gateway-tokens-consumed",
+    CLIENT_HEADERS["remaining_tokens"],
+    CLIENT_HEADERS["tokens_consumed"],
     "Retry-After",
 ]
 
@@ -272,7 +272,7 @@ class Gateway(pulumi.ComponentResource):
             subscription_required=True,
             # The OpenAI SDKs send their key in `api-key`: the subscription key goes there unchanged.
             subscription_key_parameter_names=apim.SubscriptionKeyParameterNamesContractArgs(
-                header="api-key", query="subscription-key"
+                header=SUBSCRIPTION_KEY_HEADER, query=SUBSCRIPTION_KEY_QUERY
             ),
             format="openapi+json",
             value=spec_json,
@@ -289,6 +289,8 @@ class Gateway(pulumi.ComponentResource):
                 "backend_count": len(args.backends),
                 "token_metric_namespace": TOKEN_METRIC_NAMESPACE,
                 "deployment_dimension": True,
+                "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
+                "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
             },
             named_values=named_values.keys(),
             backends=[POOL_ID, *(backend_id(name) for name in args.backends)],
@@ -321,7 +323,12 @@ class Gateway(pulumi.ComponentResource):
             opts=self._child(depends_on=[named_values[APP_INSIGHTS_NAMED_VALUE]]),
         )
         body = apim.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes) if args.log_body_bytes else None
-        message = apim.HttpMessageDiagnosticArgs(headers=LOGGED_HEADERS, body=body)
+        # A key sent in the query string would otherwise be logged with the URL.
+        masking = apim.DataMaskingArgs(
+            query_params=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_QUERY)],
+            headers=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_HEADER)],
+        )
+        message = apim.HttpMessageDiagnosticArgs(headers=LOGGED_HEADERS, body=body, data_masking=masking)
         pipeline = apim.PipelineDiagnosticSettingsArgs(request=message, response=message)
         apim.ApiDiagnostic(
             f"{self._name}-api-diagnostic",
@@ -430,4 +437,5 @@ def product_policy_context(product_name: str, product: ProductSettings) -> dict[
             if product.token_quota
             else None
         ),
+        "headers": CLIENT_HEADERS,
     }

@@ -24,6 +24,8 @@ class OpenAiBackendsArgs:
     public_network_access: bool = False
     private_endpoint_subnet_id: pulumi.Input[str] | None = None
     private_dns_zone_id: pulumi.Input[str] | None = None
+    # A private endpoint lives in its VNet's region, whatever region the account is in.
+    private_endpoint_location: str = ""
     protect: bool = False
 
 
@@ -85,7 +87,7 @@ class OpenAiBackends(pulumi.ComponentResource):
                     subnet_id=args.private_endpoint_subnet_id,
                     dns_zone_id=args.private_dns_zone_id,
                     resource_group_name=args.resource_group_name,
-                    location=backend.location,
+                    location=args.private_endpoint_location,
                     tags=args.tags,
                     parent=self,
                 )

@@ -30,6 +30,8 @@ class SecretsArgs:
     secrets: Mapping[str, SecretValue] = field(default_factory=dict)
     public_network_access: bool = False
     soft_delete_retention_days: int = 90
+    # Irreversible: once on, a deleted vault's name stays taken for the retention period.
+    purge_protection: bool = True
     private_endpoint_subnet_id: pulumi.Input[str] | None = None
     private_dns_zone_id: pulumi.Input[str] | None = None
     protect: bool = False
@@ -58,14 +60,15 @@ class Secrets(pulumi.ComponentResource):
                 enable_rbac_authorization=True,
                 enable_soft_delete=True,
                 soft_delete_retention_in_days=args.soft_delete_retention_days,
-                enable_purge_protection=True,
+                # ARM refuses false here ("cannot be disabled"); leaving it out is how it stays off.
+                enable_purge_protection=True if args.purge_protection else None,
                 enabled_for_deployment=False,
                 enabled_for_disk_encryption=False,
                 enabled_for_template_deployment=False,
                 public_network_access="Disabled" if private else "Enabled",
                 network_acls=keyvault.NetworkRuleSetArgs(
-                    # Deny by default even when public; trusted Azure services (APIM among them)
-                    # still reach the vault through the bypass.
+                    # Private vaults deny everything but their private endpoint and trusted Azure
+                    # services (APIM among them) that come through the bypass.
                     default_action="Deny" if private else "Allow",
                     bypass="AzureServices",
                 ),

@@ -11,6 +11,7 @@ from lxml import etree
 
 from components.apim_policies import Scope, lint_policy
 from components.config import PROJECT_DIR
+from components.naming import REGION_ABBREVIATIONS
 from components.plan.engine import PlanResult
 from components.plan.mocks import arm_id, fake_key
 from components.spec_patch import dump_spec, load_spec, patch_spec
@@ -42,8 +43,8 @@ def one(result: PlanResult, type_suffix: str) -> dict[str, Any]:
 def test_accounts_are_hardened(stack: str) -> None:
     result = plan_for(stack)
     accounts = of_type(result, "cognitiveservices:Account")
-    assert {a["inputs"]["accountName"].split("-")[3] for a in accounts}  # region code in the name
     for account in accounts:
+        assert account["inputs"]["accountName"].split("-")[3] == REGION_ABBREVIATIONS[account["inputs"]["location"]]
         inputs = account["inputs"]
         props = inputs["properties"]
         assert inputs["kind"] == "OpenAI"
@@ -60,6 +61,13 @@ def test_accounts_are_hardened(stack: str) -> None:
 def test_one_account_per_backend_in_its_region(prod_plan: PlanResult) -> None:
     locations = {a["inputs"]["location"] for a in of_type(prod_plan, "cognitiveservices:Account")}
     assert locations == {"swedencentral", "francecentral", "germanywestcentral"}
+
+
+def test_private_endpoints_live_in_the_vnet_region(prod_plan: PlanResult) -> None:
+    vnet_location = one(prod_plan, "network:VirtualNetwork")["inputs"]["location"]
+    endpoints = of_type(prod_plan, "network:PrivateEndpoint")
+    assert len(endpoints) == 4  # three accounts in three regions, and the vault
+    assert {e["inputs"]["location"] for e in endpoints} == {vnet_location}
 
 
 def test_deployments_of_one_account_are_chained(prod_plan: PlanResult) -> None:
@@ -94,7 +102,9 @@ def test_deployment_shape(prod_plan: PlanResult) -> None:
 def test_key_vault_is_hardened(stack: str) -> None:
     props = one(plan_for(stack), "keyvault:Vault")["inputs"]["properties"]
     assert props["enableRbacAuthorization"] is True
-    assert props["enablePurgeProtection"] is True and props["enableSoftDelete"] is True
+    assert props["enableSoftDelete"] is True
+    # Purge protection cannot be undone: prod only, so dev can be destroyed and re-created.
+    assert props.get("enablePurgeProtection") is (True if stack == "prod" else None)
     assert props["softDeleteRetentionInDays"] == (90 if stack == "prod" else 7)
     assert props["publicNetworkAccess"] == ("Disabled" if stack == "prod" else "Enabled")
 
@@ -282,6 +292,9 @@ def test_logger_holds_no_plain_key(prod_plan: PlanResult) -> None:
     )
     assert diagnostic["metrics"] is True and diagnostic["sampling"] == {"percentage": 25, "samplingType": "fixed"}
     assert "body" not in diagnostic["frontend"]["request"], "bodies stay out of logs unless logBodyBytes is set"
+    masking = diagnostic["frontend"]["request"]["dataMasking"]
+    assert {"mode": "Hide", "value": "subscription-key"} in masking["queryParams"]
+    assert {"mode": "Hide", "value": "api-key"} in masking["headers"]
 
 
 def test_every_monitored_resource_sends_to_the_one_workspace(prod_plan: PlanResult) -> None:

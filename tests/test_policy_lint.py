@@ -9,7 +9,10 @@ from typing import cast
 import pytest
 
 from components.apim_policies import (
+    CLIENT_HEADERS,
     RULES,
+    SUBSCRIPTION_KEY_HEADER,
+    SUBSCRIPTION_KEY_QUERY,
     LintIssue,
     PolicyLintError,
     Scope,
@@ -87,29 +90,18 @@ def test_unknown_scope_is_refused() -> None:
         lint_policy("<policies />", source="p.xml", scope="tenant", named_values=(), backends=())  # type: ignore[arg-type]
 
 
+_API_BASE = {
+    "auth_mode": "managed-identity",
+    "backend_id": "aoai-pool",
+    "token_metric_namespace": "aoai-gateway",
+    "deployment_dimension": True,
+    "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
+    "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
+}
 API_CONTEXTS = {
-    "managed-identity-pool": {
-        "auth_mode": "managed-identity",
-        "backend_id": "aoai-pool",
-        "backend_count": 3,
-        "token_metric_namespace": "aoai-gateway",
-        "deployment_dimension": True,
-    },
-    "managed-identity-single": {
-        "auth_mode": "managed-identity",
-        "backend_id": "aoai-pool",
-        "backend_count": 1,
-        "token_metric_namespace": "aoai-gateway",
-        "deployment_dimension": True,
-    },
-    "api-key-single": {
-        "auth_mode": "api-key",
-        "api_key_named_value": "aoai-key",
-        "backend_id": "aoai-pool",
-        "backend_count": 1,
-        "token_metric_namespace": "aoai-gateway",
-        "deployment_dimension": True,
-    },
+    "managed-identity-pool": {**_API_BASE, "backend_count": 3},
+    "managed-identity-single": {**_API_BASE, "backend_count": 1},
+    "api-key-single": {**_API_BASE, "auth_mode": "api-key", "backend_count": 1},
 }
 
 
@@ -131,6 +123,7 @@ def test_rendered_product_policy_lints_clean() -> None:
         "rate_limit": {"calls": 600, "renewal_period": 60},
         "token_limit": {"tokens_per_minute": 50_000},
         "token_quota": {"tokens": 10_000_000, "period": "Monthly"},
+        "headers": CLIENT_HEADERS,
     }
     xml = render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=())
     assert lint_policy(xml, source="gold", scope="product", named_values=(), backends=()) == []

@@ -9,7 +9,13 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from components.apim_policies import PolicyRenderError, render_policy
+from components.apim_policies import (
+    CLIENT_HEADERS,
+    SUBSCRIPTION_KEY_HEADER,
+    SUBSCRIPTION_KEY_QUERY,
+    PolicyRenderError,
+    render_policy,
+)
 
 GOLDEN = Path(__file__).parent / "fixtures" / "policies" / "golden"
 NAMED_VALUES = {"aoai-key"}
@@ -23,6 +29,8 @@ def _api_context(**overrides: object) -> dict[str, object]:
         "backend_count": 2,
         "token_metric_namespace": "aoai-gateway",
         "deployment_dimension": True,
+        "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
+        "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
     }
     context.update(overrides)
     return context
@@ -43,6 +51,7 @@ def _product_context(**overrides: object) -> dict[str, object]:
         "rate_limit": None,
         "token_limit": None,
         "token_quota": None,
+        "headers": CLIENT_HEADERS,
     }
     context.update(overrides)
     return context
@@ -122,15 +131,22 @@ def test_managed_identity_mode_authenticates_as_the_gateway() -> None:
     authorization = inbound.find("set-header[@name='Authorization']")
     assert authorization.get("exists-action") == "override"
     assert authorization.findtext("value") == f'@("Bearer " + (string)context.Variables["{token_variable}"])'
-    api_key = inbound.find("set-header[@name='api-key']")
-    assert api_key.get("exists-action") == "delete" and api_key.find("value") is None
+
+
+@pytest.mark.parametrize("context", [_api_context(), _api_key_context()], ids=["managed-identity", "api-key"])
+def test_the_callers_subscription_key_never_reaches_azure_openai(context: dict[str, object]) -> None:
+    inbound = _tree(_render_api(context)).find("inbound")
+    header = inbound.find(f"set-header[@name='{SUBSCRIPTION_KEY_HEADER}']")
+    assert header.get("exists-action") == "delete" and header.find("value") is None
+    query = inbound.find(f"set-query-parameter[@name='{SUBSCRIPTION_KEY_QUERY}']")
+    assert query.get("exists-action") == "delete"
 
 
 def test_api_key_mode_leaves_keys_to_the_backends_never_a_literal() -> None:
     rendered = _render_api(_api_key_context())
     inbound = _tree(rendered).find("inbound")
     assert inbound.find("authentication-managed-identity") is None
-    assert inbound.find("set-header[@name='api-key']") is None
+    assert [h.get("exists-action") for h in inbound.findall("set-header[@name='api-key']")] == ["delete"]
     assert inbound.find("set-header[@name='Authorization']").get("exists-action") == "delete"
     assert "{{" not in rendered
 

@@ -24,9 +24,11 @@ from urllib.parse import urlsplit
 import openai
 from openai import AzureOpenAI
 
-# Must match the header names the APIM token-limit policy is rendered with.
-REMAINING_TOKENS_HEADER = "x-gateway-remaining-tokens"
-TOKENS_CONSUMED_HEADER = "x-gateway-tokens-consumed"
+from components.apim_policies import CLIENT_HEADERS
+
+# The header names the product policy is rendered with.
+REMAINING_TOKENS_HEADER = CLIENT_HEADERS["remaining_tokens"]
+TOKENS_CONSUMED_HEADER = CLIENT_HEADERS["tokens_consumed"]
 
 # APIM subscription keys are 32 hex characters; this one can never have been issued.
 INVALID_SUBSCRIPTION_KEY = "smoke-test-invalid-subscription-key"

@@ -10,8 +10,22 @@ from components.apim_policies.lint import (
 )
 from components.apim_policies.render import PolicyRenderError, render_policy
 
+# Headers the product policy adds to answers; the diagnostics log them and the smoke test reads them.
+CLIENT_HEADERS = {
+    "remaining_requests": "x-gateway-remaining-requests",
+    "remaining_tokens": "x-gateway-remaining-tokens",
+    "remaining_quota_tokens": "x-gateway-remaining-quota-tokens",
+    "tokens_consumed": "x-gateway-tokens-consumed",
+}
+# Where callers may put their subscription key; the API policy keeps it from reaching Azure OpenAI.
+SUBSCRIPTION_KEY_HEADER = "api-key"
+SUBSCRIPTION_KEY_QUERY = "subscription-key"
+
 __all__ = [
+    "CLIENT_HEADERS",
     "RULES",
+    "SUBSCRIPTION_KEY_HEADER",
+    "SUBSCRIPTION_KEY_QUERY",
     "LintIssue",
     "PolicyLintError",
     "PolicyRenderError",
