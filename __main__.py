@@ -6,7 +6,14 @@ from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs, deployment_
 from components.config import PROJECT, load_settings
 from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs
-from components.gateway import API_PATH, TOKEN_METRIC_NAMESPACE, Gateway, GatewayArgs
+from components.gateway import (
+    API_PATH,
+    APP_INSIGHTS_NAMED_VALUE,
+    TOKEN_METRIC_NAMESPACE,
+    Gateway,
+    GatewayArgs,
+    key_named_value,
+)
 from components.monitoring import Monitoring, MonitoringArgs
 from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
@@ -92,11 +99,11 @@ secrets = Secrets(
         tags=tags,
         workspace_id=monitoring.workspace_id,
         secrets={
-            "appinsights-connection-string": SecretValue(
+            APP_INSIGHTS_NAMED_VALUE: SecretValue(
                 monitoring.app_insights_connection_string, "text/plain; application-insights-connection-string"
             ),
             **{
-                f"openai-key-{name}": SecretValue(key, "text/plain; azure-openai-api-key")
+                key_named_value(name): SecretValue(key, "text/plain; azure-openai-api-key")
                 for name, key in openai.keys.items()
             },
         },
@@ -125,11 +132,9 @@ gateway = Gateway(
         api_spec=api_spec,
         api_operations=settings.api_operations,
         spec_source=settings.spec_path,
-        key_vault_id=secrets.vault_id,
+        key_vault_secrets=secrets.stored,
         app_insights_id=monitoring.app_insights_id,
-        app_insights_secret_uri=secrets.secret_uris["appinsights-connection-string"],
         workspace_id=monitoring.workspace_id,
-        openai_key_secret_uris={name: secrets.secret_uris[f"openai-key-{name}"] for name in openai.keys},
         sampling_percentage=settings.monitoring.sampling_percentage,
         log_body_bytes=settings.monitoring.log_body_bytes,
         subnet_id=network.apim_subnet_id if network and settings.apim.virtual_network_type != "None" else None,
@@ -162,13 +167,9 @@ edge = (
             namer=namer,
             subnet_id=network.app_gateway_subnet_id,
             apim_gateway_host=apim_host,
-            key_vault_id=secrets.vault_id,
-            key_vault_uri=secrets.vault_uri,
             subscription_id=foundation.subscription_id,
             zone_redundant=settings.is_prod,
             workspace_id=monitoring.workspace_id,
-            # The Application Gateway reads its certificate from the vault when it is created.
-            depends_on=[secrets],
         ),
     )
     if settings.edge.enabled and network

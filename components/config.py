@@ -20,6 +20,8 @@ from components.spec_patch import SpecError, load_spec, operation_ids
 
 PROJECT = "aoai-gateway"
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+# What the offline plan passes for a secret config value it cannot decrypt; the CLI passes plaintext.
+OFFLINE_SECRET = "[secret]"
 
 _REQUIRED: Any = dataclasses.MISSING
 _EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
@@ -203,8 +205,14 @@ class EdgeSettings:
     host_name: str = setting(
         "Public host name clients call (the certificate must match).", "api.example.com", pattern=_HOST_NAME
     )
+    certificate_key_vault_id: str = setting(
+        "Resource id of an existing Key Vault (RBAC) that holds the listener certificate; managed outside "
+        "this stack, because the stack's own vault is private and created by the same deployment.",
+        "",
+        pattern=r"^(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24})?$",
+    )
     certificate_secret_name: str = setting(
-        "Key Vault secret (in the stack's vault) holding the listener's PFX certificate.",
+        "Name of the certificate (its secret) in that vault.",
         "gateway-tls",
         pattern=r"^[A-Za-z0-9-]{1,127}$",
     )
@@ -464,6 +472,8 @@ def _parse_scalar(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> 
     elif hint is str:
         if not isinstance(value, str):
             _fail(path, value, "expected a string")
+        if value == OFFLINE_SECRET:
+            return value
         choices = meta.get("choices") or ()
         if choices and value not in choices:
             _fail(path, value, f"not allowed; expected one of {', '.join(choices)}")
@@ -540,6 +550,12 @@ def _check_combinations(s: Settings) -> None:
             _fail(f"{ns}products.{name}", "no limits", "every product needs rateLimit, tokensPerMinute or tokenQuota")
     if s.edge.enabled and not s.network.enabled:
         _fail(f"{ns}edge.enabled", True, "the Application Gateway needs network.enabled: true")
+    if s.edge.enabled and not s.edge.certificate_key_vault_id:
+        _fail(
+            f"{ns}edge.certificateKeyVaultId",
+            "",
+            "the HTTPS listener needs the resource id of the vault with its certificate",
+        )
     if s.edge.min_capacity > s.edge.max_capacity:
         _fail(f"{ns}edge.minCapacity", s.edge.min_capacity, f"must not exceed edge.maxCapacity ({s.edge.max_capacity})")
     _check_network(s)

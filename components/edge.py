@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native.managedidentity as managedidentity
@@ -44,14 +43,15 @@ class EdgeArgs:
     namer: Namer
     subnet_id: pulumi.Input[str]
     apim_gateway_host: pulumi.Input[str]
-    key_vault_id: pulumi.Input[str]
-    key_vault_uri: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
     zone_redundant: bool
     workspace_id: pulumi.Input[str] | None = None
-    # What the gateway must wait for besides its role assignment, e.g. the vault's private endpoint:
-    # it reads the certificate while it is created.
-    depends_on: Sequence[pulumi.Resource] = field(default_factory=tuple)
+
+
+def certificate_secret_uri(vault_id: str, secret_name: str) -> str:
+    """Versionless secret URI of the certificate, so the gateway picks up a renewal on its own."""
+    vault_name = vault_id.rstrip("/").rsplit("/", 1)[-1]
+    return f"https://{vault_name}.vault.azure.net/secrets/{secret_name}"
 
 
 def managed_rule_set(rule_set: str) -> tuple[str, str]:
@@ -85,7 +85,8 @@ class Edge(pulumi.ComponentResource):
         secrets_user = shared.role_assignment(
             f"{name}-kv-secrets-user",
             role="Key Vault Secrets User",
-            scope=args.key_vault_id,
+            # The certificate only: the identity needs nothing else in that vault.
+            scope=f"{settings.certificate_key_vault_id}/secrets/{settings.certificate_secret_name}",
             principal_id=identity.principal_id,
             subscription_id=args.subscription_id,
             parent=self,
@@ -167,9 +168,8 @@ class Edge(pulumi.ComponentResource):
             # azure-native refers to a gateway's own children by full ARM id, built before the gateway exists.
             return network.SubResourceArgs(id=pulumi.Output.concat(gateway_prefix, f"/{collection}/{child_name}"))
 
-        certificate_secret_id = pulumi.Output.from_input(args.key_vault_uri).apply(
-            # Versionless, so the gateway picks up a renewed certificate on its own.
-            lambda uri: f"{uri.rstrip('/')}/secrets/{settings.certificate_secret_name}"
+        certificate_secret_id = certificate_secret_uri(
+            settings.certificate_key_vault_id, settings.certificate_secret_name
         )
         gateway = network.ApplicationGateway(
             f"{name}-agw",
@@ -282,7 +282,7 @@ class Edge(pulumi.ComponentResource):
             ],
             tags=args.tags,
             # The gateway fetches its certificate while it is created: the identity must already hold the role.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secrets_user, *args.depends_on]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[secrets_user]),
         )
         if args.workspace_id is not None:
             shared.diagnostic_setting(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -12,6 +12,7 @@ import pulumi_azure_native.apimanagement as apim
 from components.apim_policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY, render_policy
 from components.config import ApimSettings, ProductSettings
 from components.openai import OpenAiAccount
+from components.secrets import StoredSecret
 from components.shared import diagnostic_setting, role_assignment
 from components.spec_patch import dump_spec, patch_spec
 
@@ -64,11 +65,11 @@ class GatewayArgs:
     api_spec: Mapping[str, Any]
     api_operations: tuple[str, ...]
     spec_source: str
-    key_vault_id: pulumi.Input[str]
+    # Key Vault secrets APIM reads, keyed by the named value that references each: the App Insights
+    # connection string and, in api-key mode, the account keys (`openai-key-<backend>`).
+    key_vault_secrets: Mapping[str, StoredSecret]
     app_insights_id: pulumi.Input[str]
-    app_insights_secret_uri: pulumi.Input[str]
     workspace_id: pulumi.Input[str]
-    openai_key_secret_uris: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     sampling_percentage: float = 100
     log_body_bytes: int = 0
     subnet_id: pulumi.Input[str] | None = None
@@ -90,15 +91,7 @@ class Gateway(pulumi.ComponentResource):
         service = self._service()
         self._common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "service_name": service.name}
         principal_id = service.identity.apply(lambda identity: identity.principal_id if identity else "")
-        vault_reader = role_assignment(
-            f"{name}-kv-secrets-user",
-            role="Key Vault Secrets User",
-            scope=args.key_vault_id,
-            principal_id=principal_id,
-            subscription_id=args.subscription_id,
-            parent=self,
-            description="APIM reads its named values from Key Vault.",
-        )
+        self._principal_id = principal_id
         openai_users = [
             role_assignment(
                 f"{name}-openai-user-{backend_name}",
@@ -112,7 +105,7 @@ class Gateway(pulumi.ComponentResource):
             for backend_name, account in sorted(args.backends.items())
             if args.auth_mode == "managedIdentity"
         ]
-        named_values = self._named_values(vault_reader)
+        named_values = self._named_values()
         backends = self._backends(named_values)
         api = self._api(service, backends, named_values, openai_users)
         logger = self._logging(service, api, named_values)
@@ -157,29 +150,41 @@ class Gateway(pulumi.ComponentResource):
             # Azure rejects "Disabled" while the service is created; private exposure comes from the
             # Internal VNet mode instead (see the advisory policy rule).
             public_network_access="Enabled",
+            # Callers get keys from the stack outputs: no portal to publish or to secure.
+            developer_portal_status="Disabled",
+            legacy_portal_status="Disabled",
             tags=args.tags,
             opts=self._child(protect=args.protect),
         )
 
-    def _named_values(self, vault_reader: pulumi.Resource) -> dict[str, apim.NamedValue]:
-        """Secrets reach APIM only as Key Vault references, after its identity may read the vault."""
+    def _named_values(self) -> dict[str, apim.NamedValue]:
+        """Secrets reach APIM only as Key Vault references, each readable by APIM's identity alone."""
         args = self._args
-        secret_uris: dict[str, pulumi.Input[str]] = {APP_INSIGHTS_NAMED_VALUE: args.app_insights_secret_uri}
-        for backend_name, uri in sorted(args.openai_key_secret_uris.items()):
-            secret_uris[key_named_value(backend_name)] = uri
-        return {
-            nv_name: apim.NamedValue(
+        named_values = {}
+        for nv_name, secret in sorted(args.key_vault_secrets.items()):
+            reader = role_assignment(
+                f"{self._name}-kv-reader-{nv_name}",
+                role="Key Vault Secrets User",
+                # Scoped to the one secret: APIM needs nothing else in the vault.
+                scope=secret.id,
+                principal_id=self._principal_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+                description=f"APIM reads the named value {nv_name} from Key Vault.",
+            )
+            named_values[nv_name] = apim.NamedValue(
                 f"{self._name}-nv-{nv_name}",
                 named_value_id=nv_name,
                 display_name=nv_name,
                 secret=True,
-                key_vault=apim.KeyVaultContractCreatePropertiesArgs(secret_identifier=uri),
+                # Versionless URI: APIM picks up a rotated secret without a deployment.
+                key_vault=apim.KeyVaultContractCreatePropertiesArgs(secret_identifier=secret.uri),
                 tags=["key-vault"],
                 **self._common,
-                opts=self._child(depends_on=[vault_reader]),
+                # Fails while APIM's identity cannot read the secret yet (role propagation can lag).
+                opts=self._child(depends_on=[reader]),
             )
-            for nv_name, uri in secret_uris.items()
-        }
+        return named_values
 
     def _backends(self, named_values: Mapping[str, apim.NamedValue]) -> dict[str, apim.Backend]:
         """One backend per account with a circuit breaker, and a priority/weight pool over them."""
@@ -311,16 +316,30 @@ class Gateway(pulumi.ComponentResource):
         self, service: apim.ApiManagementService, api: apim.Api, named_values: Mapping[str, apim.NamedValue]
     ) -> apim.Logger:
         args = self._args
+        # Application Insights accepts only Entra ID-authenticated telemetry (local auth is off): the
+        # logger signs in as APIM's identity, which may publish metrics there and nothing else.
+        publisher = role_assignment(
+            f"{self._name}-metrics-publisher",
+            role="Monitoring Metrics Publisher",
+            scope=args.app_insights_id,
+            principal_id=self._principal_id,
+            subscription_id=args.subscription_id,
+            parent=self,
+            description="APIM sends request telemetry and token metrics to Application Insights.",
+        )
         logger = apim.Logger(
             f"{self._name}-logger",
             logger_id="appinsights",
             logger_type="applicationInsights",
             description="Application Insights: request telemetry and the token metrics.",
             resource_id=args.app_insights_id,
-            credentials={"connectionString": f"{{{{{APP_INSIGHTS_NAMED_VALUE}}}}}"},
+            credentials={
+                "connectionString": f"{{{{{APP_INSIGHTS_NAMED_VALUE}}}}}",
+                "identityClientId": "SystemAssigned",
+            },
             is_buffered=True,
             **self._common,
-            opts=self._child(depends_on=[named_values[APP_INSIGHTS_NAMED_VALUE]]),
+            opts=self._child(depends_on=[named_values[APP_INSIGHTS_NAMED_VALUE], publisher]),
         )
         body = apim.BodyDiagnosticSettingsArgs(bytes=args.log_body_bytes) if args.log_body_bytes else None
         # A key sent in the query string would otherwise be logged with the URL.

@@ -75,9 +75,9 @@ class Monitoring(pulumi.ComponentResource):
             # logs, so one KQL query (alerts, workbook) can join token metrics with gateway responses.
             workspace_resource_id=workspace.id,
             ingestion_mode="LogAnalytics",
-            # The APIM logger authenticates with the connection string (instrumentation key); turning local
-            # auth off would silently drop every request log and token metric the gateway sends.
-            disable_local_auth=False,
+            # Entra ID only: the APIM logger signs in as APIM's identity (Monitoring Metrics Publisher), so a
+            # leaked connection string cannot be used to write telemetry.
+            disable_local_auth=True,
             tags=args.tags,
             opts=child,
         )

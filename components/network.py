@@ -311,6 +311,13 @@ class Network(pulumi.ComponentResource):
                 address_prefix=prefix,
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
                 private_endpoint_network_policies=endpoint_policies,
+                # The gateway fetches its certificate from a vault outside this stack; a service endpoint
+                # lets that vault's firewall admit this subnet without opening it to the internet.
+                service_endpoints=(
+                    [network.ServiceEndpointPropertiesFormatArgs(service="Microsoft.KeyVault")]
+                    if key == "app-gateway"
+                    else None
+                ),
                 # Azure refuses concurrent updates to subnets of one VNet: create them one at a time.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
             )

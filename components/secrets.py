@@ -19,6 +19,14 @@ class SecretValue:
     content_type: str
 
 
+@dataclass(frozen=True)
+class StoredSecret:
+    """A secret in the vault: its resource id (for a role scoped to it) and its versionless URI."""
+
+    id: pulumi.Output[str]
+    uri: pulumi.Output[str]
+
+
 @dataclass
 class SecretsArgs:
     vault_name: str
@@ -43,7 +51,7 @@ class Secrets(pulumi.ComponentResource):
     vault_id: pulumi.Output[str]
     vault_name: pulumi.Output[str]
     vault_uri: pulumi.Output[str]
-    secret_uris: dict[str, pulumi.Output[str]]
+    stored: dict[str, StoredSecret]
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:secrets:Secrets", name, None, opts)
@@ -75,7 +83,7 @@ class Secrets(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        self.secret_uris = {}
+        self.stored = {}
         for secret_name, secret in sorted(args.secrets.items()):
             stored = keyvault.Secret(
                 f"{name}-{secret_name}",
@@ -90,7 +98,7 @@ class Secrets(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            self.secret_uris[secret_name] = stored.properties.secret_uri
+            self.stored[secret_name] = StoredSecret(id=stored.id, uri=stored.properties.secret_uri)
         diagnostic_setting(f"{name}-vault-diag", target_id=vault.id, workspace_id=args.workspace_id, parent=self)
         if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
             private_endpoint(

@@ -177,3 +177,18 @@ def test_pool_members_must_offer_the_same_deployments() -> None:
     message = refused("prod", openaiBackends={"paygo-frc": {"deployments": {"gpt-4o": None}}})
     assert message.startswith("aoai-gateway:openaiBackends.paygo-frc.deployments = ")
     assert "lacks gpt-4o, which other backends of the pool offer" in message
+
+
+def test_edge_needs_the_certificate_vault() -> None:
+    message = refused("prod", edge={"certificateKeyVaultId": ""})
+    assert message.startswith("aoai-gateway:edge.certificateKeyVaultId = '': the HTTPS listener needs")
+    assert "does not match" in refused("prod", edge={"certificateKeyVaultId": "kv-contoso-certs"})
+
+
+def test_a_pool_needs_at_least_one_backend() -> None:
+    values = with_overrides("dev")
+    values["aoai-gateway:openaiBackends"] = {}
+    with pytest.raises(
+        ConfigError, match=r"aoai-gateway:openaiBackends = \{\}: at least one OpenAI backend is required"
+    ):
+        parse_settings({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("aoai-gateway:")})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-import pulumi_azure_native.privatedns as privatedns
 import pytest
 
 from components.config import Settings
@@ -21,8 +20,6 @@ SUBSCRIPTION = "00000000-0000-0000-0000-0000000000aa"
 GROUP = "rg-aoaigw-test"
 GROUP_ID = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}"
 SUBNET_ID = f"{GROUP_ID}/providers/Microsoft.Network/virtualNetworks/vnet/subnets/snet-agw"
-VAULT_ID = f"{GROUP_ID}/providers/Microsoft.KeyVault/vaults/kv-aoaigw-prod"
-VAULT_URI = "https://kv-aoaigw-prod.vault.azure.net/"
 APIM_HOST = "apim-aoaigw-prod-swc-abcde.azure-api.net"
 WORKSPACE_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
 TAGS = {"environment": "test", "managedBy": "pulumi"}
@@ -34,8 +31,6 @@ def _run(stack: str, settings: Settings, *, zone_redundant: bool, config: dict[s
     namer = Namer(settings.workload, settings.environment, stack, settings.location, settings.name_suffix)
 
     def program() -> None:
-        # Stands in for the vault's private endpoint, which the gateway must wait for in prod.
-        vault_dns = privatedns.PrivateZone("vault-endpoint", resource_group_name=GROUP, location="global")
         edge = Edge(
             "edge",
             EdgeArgs(
@@ -46,12 +41,9 @@ def _run(stack: str, settings: Settings, *, zone_redundant: bool, config: dict[s
                 namer=namer,
                 subnet_id=SUBNET_ID,
                 apim_gateway_host=APIM_HOST,
-                key_vault_id=VAULT_ID,
-                key_vault_uri=VAULT_URI,
                 subscription_id=SUBSCRIPTION,
                 zone_redundant=zone_redundant,
                 workspace_id=WORKSPACE_ID,
-                depends_on=[vault_dns],
             ),
         )
         for key in OUTPUTS:
@@ -72,7 +64,11 @@ def prod_plan(prod: Settings) -> PlanResult:
 
 @pytest.fixture(scope="module")
 def lean_plan() -> PlanResult:
-    overrides: dict[str, Any] = {"network": {"enabled": True}, "edge": {"enabled": True, "ruleSet": "OWASP_3.2"}}
+    certificates = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/rg-certs/providers/Microsoft.KeyVault/vaults/kv-certs"
+    overrides: dict[str, Any] = {
+        "network": {"enabled": True},
+        "edge": {"enabled": True, "ruleSet": "OWASP_3.2", "certificateKeyVaultId": certificates},
+    }
     settings = settings_for("dev", **overrides)
     return _run("dev", settings, zone_redundant=False, config=with_overrides("dev", **overrides))
 
@@ -126,9 +122,14 @@ def test_waf_policy_prevents_in_prod_and_inspects_bodies(prod_plan: PlanResult) 
     policy = waf["inputs"]["policySettings"]
     assert policy["mode"] == "Prevention" and policy["state"] == "Enabled"
     assert policy["requestBodyCheck"] is True and policy["requestBodyEnforcement"] is True
-    assert 0 < policy["maxRequestBodySizeInKb"] <= 2048 and 0 < policy["fileUploadLimitInMb"] <= 4000
-    scrubbed = {r["selector"] for r in policy["logScrubbing"]["scrubbingRules"]}
-    assert {"api-key", "Authorization"} <= scrubbed
+    # Azure accepts 8..2000 KB for the body limit.
+    assert 8 <= policy["maxRequestBodySizeInKb"] <= 2000 and 0 < policy["fileUploadLimitInMb"] <= 4000
+    scrubbed = {(r["matchVariable"], r["selector"]) for r in policy["logScrubbing"]["scrubbingRules"]}
+    assert {
+        ("RequestHeaderNames", "api-key"),
+        ("RequestHeaderNames", "Authorization"),
+        ("RequestArgNames", "subscription-key"),
+    } <= scrubbed
     sets = {(s["ruleSetType"], s["ruleSetVersion"]) for s in waf["inputs"]["managedRules"]["managedRuleSets"]}
     assert ("Microsoft_DefaultRuleSet", "2.1") in sets
     assert gateway(prod_plan)["firewallPolicy"]["id"].endswith(f"/{waf['inputs']['policyName']}")
@@ -149,7 +150,9 @@ def test_https_listener_uses_the_key_vault_certificate(prod_plan: PlanResult, pr
     assert ref(prod_plan, https["frontendPort"])["port"] == 443
     certificate = ref(prod_plan, https["sslCertificate"])
     # Versionless: a renewed certificate is picked up without a deployment.
-    assert certificate["keyVaultSecretId"] == f"{VAULT_URI}secrets/{prod.edge.certificate_secret_name}"
+    vault_name = prod.edge.certificate_key_vault_id.rsplit("/", 1)[-1]
+    expected = f"https://{vault_name}.vault.azure.net/secrets/{prod.edge.certificate_secret_name}"
+    assert certificate["keyVaultSecretId"] == expected
     assert "data" not in certificate and "password" not in certificate
     assert agw["sslPolicy"] == {"policyType": "Predefined", "policyName": SSL_POLICY}
     (identity,) = agw["identity"]["userAssignedIdentities"]
@@ -205,11 +208,14 @@ def test_every_sub_resource_reference_resolves(prod_plan: PlanResult) -> None:
         ref(prod_plan, reference)
 
 
-def test_identity_reads_the_vault_before_the_gateway_exists(prod_plan: PlanResult) -> None:
+def test_identity_reads_the_certificate_before_the_gateway_exists(prod_plan: PlanResult, prod: Settings) -> None:
     identity = one(prod_plan, "managedidentity:UserAssignedIdentity")
     assignment = one(prod_plan, "authorization:RoleAssignment")
     assert assignment["inputs"]["roleDefinitionId"].endswith(BUILTIN_ROLES["Key Vault Secrets User"])
-    assert assignment["inputs"]["scope"] == VAULT_ID
+    # Only the certificate: the gateway's identity may read nothing else in that vault.
+    assert assignment["inputs"]["scope"] == (
+        f"{prod.edge.certificate_key_vault_id}/secrets/{prod.edge.certificate_secret_name}"
+    )
     identity_id = (
         f"/subscriptions/{SUBSCRIPTION}/resourceGroups/{GROUP}/providers/Microsoft.ManagedIdentity/"
         f"userAssignedIdentities/{identity['inputs']['resourceName']}"
@@ -218,7 +224,6 @@ def test_identity_reads_the_vault_before_the_gateway_exists(prod_plan: PlanResul
     assert assignment["inputs"]["principalType"] == "ServicePrincipal"
     agw = one(prod_plan, "network:ApplicationGateway")
     assert assignment["urn"] in agw["dependsOn"]
-    assert one(prod_plan, "privatedns:PrivateZone")["urn"] in agw["dependsOn"]
 
 
 def test_gateway_logs_go_to_the_workspace(prod_plan: PlanResult) -> None:

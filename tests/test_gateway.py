@@ -14,6 +14,7 @@ from components.config import PROJECT_DIR
 from components.naming import REGION_ABBREVIATIONS
 from components.plan.engine import PlanResult
 from components.plan.mocks import arm_id, fake_key
+from components.shared import BUILTIN_ROLES
 from components.spec_patch import dump_spec, load_spec, patch_spec
 from tests.conftest import of_type, plan_for, with_overrides
 
@@ -118,7 +119,10 @@ def test_named_values_are_key_vault_references_after_the_role(api_key_plan: Plan
         assert inputs["secret"] is True and "value" not in inputs
         assert inputs["keyVault"]["secretIdentifier"].startswith("https://kv-")
         roles = [resources[d] for d in nv["dependsOn"] if resources[d]["type"].endswith("authorization:RoleAssignment")]
-        assert any(r["inputs"]["roleDefinitionId"].endswith(KV_SECRETS_USER) for r in roles), nv["urn"]
+        (role,) = roles
+        assert role["inputs"]["roleDefinitionId"].endswith(KV_SECRETS_USER)
+        # Scoped to the one secret the named value reads, not the whole vault.
+        assert role["inputs"]["scope"].endswith(f"/secrets/{inputs['namedValueId']}")
 
 
 def test_api_key_mode_stores_keys_in_key_vault_with_content_type(api_key_plan: PlanResult) -> None:
@@ -284,7 +288,15 @@ def test_stack_outputs(dev_plan: PlanResult) -> None:
 def test_logger_holds_no_plain_key(prod_plan: PlanResult) -> None:
     logger = one(prod_plan, "apimanagement:Logger")["inputs"]
     assert logger["loggerType"] == "applicationInsights"
-    assert logger["credentials"] == {"connectionString": "{{appinsights-connection-string}}"}
+    assert logger["credentials"] == {
+        "connectionString": "{{appinsights-connection-string}}",
+        "identityClientId": "SystemAssigned",
+    }
+    resources = by_urn(prod_plan)
+    roles = [
+        resources[d]["inputs"] for d in one(prod_plan, "apimanagement:Logger")["dependsOn"] if "RoleAssignment" in d
+    ]
+    assert [r["roleDefinitionId"].rsplit("/", 1)[-1] for r in roles] == [BUILTIN_ROLES["Monitoring Metrics Publisher"]]
     diagnostic = next(
         d["inputs"]
         for d in of_type(prod_plan, "apimanagement:ApiDiagnostic")

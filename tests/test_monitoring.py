@@ -74,8 +74,8 @@ def test_app_insights_is_workspace_based() -> None:
     assert insights["workspaceResourceId"].endswith(f"/workspaces/{workspace['workspaceName']}")
     assert insights["ingestionMode"] == "LogAnalytics"
     assert insights["kind"] == "web" and insights["applicationType"] == "web"
-    # The APIM logger sends with the connection string; local auth must stay on.
-    assert insights["disableLocalAuth"] is False
+    # Ingestion needs Entra ID: the APIM logger signs in with its managed identity.
+    assert insights["disableLocalAuth"] is True
 
 
 def test_outputs_and_the_connection_string_is_secret() -> None:

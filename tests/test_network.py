@@ -278,3 +278,12 @@ def test_children_are_parented_and_tagged(internal: PlanResult) -> None:
         assert resource["parent"] in components or resource["type"].endswith("VirtualNetworkLink"), resource["name"]
         if not resource["type"].endswith(untaggable):
             assert resource["inputs"]["tags"] == TAGS, resource["name"]
+
+
+def test_app_gateway_subnet_reaches_the_certificate_vault_through_a_service_endpoint(prod_plan: PlanResult) -> None:
+    endpoints = {
+        s["inputs"]["subnetName"]: s["inputs"].get("serviceEndpoints") for s in of_type(prod_plan, "network:Subnet")
+    }
+    (app_gateway,) = [name for name in endpoints if "-agw" in name]
+    assert endpoints[app_gateway] == [{"service": "Microsoft.KeyVault"}]
+    assert all(value is None for name, value in endpoints.items() if name != app_gateway)

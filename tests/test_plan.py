@@ -12,7 +12,8 @@ import yaml
 
 from components.config import Settings, camel, iter_fields
 from components.plan.__main__ import main as plan_main
-from components.plan.engine import PROJECT_DIR, PlanResult
+from components.plan.engine import PROJECT_DIR, PlanResult, stack_config
+from tests.conftest import plan_for
 
 ROOT = PROJECT_DIR
 CLI_TYPES = {"string", "integer", "boolean", "array"}
@@ -103,3 +104,18 @@ def test_plan_is_byte_identical_on_rerun(tmp_path: Path, capsys: pytest.CaptureF
         assert name in first
     assert "nothing was deployed" in first_summary
     assert len(first_summary.splitlines()) <= 24, "the summary fits on one screen"
+
+
+def test_secret_config_values_stand_in_as_secret(tmp_path: Path) -> None:
+    """`pulumi config set --secret --path` writes ciphertext the plan cannot read: it plans with "[secret]"."""
+    stack_file = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
+    stack_file["config"]["aoai-gateway:monitoring"]["alertWebhooks"] = {"pagerduty": {"secure": "v1:AAAA"}}
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.prod.yaml").write_text(yaml.safe_dump(stack_file))
+    values = stack_config("prod", tmp_path)
+    assert values["aoai-gateway:monitoring"]["alertWebhooks"] == {"pagerduty": "[secret]"}
+    result = plan_for("prod", values)
+    (group,) = [r for r in result.resources() if r["type"].endswith("monitor:ActionGroup")]
+    assert "v1:AAAA" not in json.dumps(result.resources())
+    (receiver,) = group["inputs"]["webhookReceivers"]
+    assert receiver["name"] == "pagerduty" and receiver["serviceUri"] == "[secret]"

@@ -68,7 +68,7 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
         raise ConfigError(f"{stack_file.name}: expected a mapping with a 'config' key")
     for key, value in (stack_doc.get("config") or {}).items():
         full_key = key if ":" in key else f"{PROJECT}:{key}"
-        values[full_key] = SECRET if isinstance(value, Mapping) and "secure" in value else value
+        values[full_key] = _without_ciphertext(value)
     return values
 
 
@@ -98,6 +98,18 @@ async def _no_aliases(resource: Any, resource_options: Any, supports_alias_specs
 
 def _no_source_position(stack_trace: Any) -> None:
     return None
+
+
+def _without_ciphertext(value: Any) -> Any:
+    """Secret config values (`secure: ...`, also nested, from `--secret --path`) cannot be decrypted
+    without the CLI: the plan stands "[secret]" in for them."""
+    if isinstance(value, Mapping):
+        if set(value) == {"secure"}:
+            return SECRET
+        return {key: _without_ciphertext(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_ciphertext(item) for item in value]
+    return value
 
 
 @dataclass

@@ -373,7 +373,8 @@ def _logger_credentials(args, config):
     if not isinstance(credentials, Mapping):
         return
     for key in sorted(credentials):
-        if not is_reference(credentials[key]):
+        # identityClientId names the identity the logger signs in as ("SystemAssigned"): not a secret.
+        if key != "identityClientId" and not is_reference(credentials[key]):
             yield (
                 f"credentials[{key!r}] is a literal; store it as a named value and pass '{{{{name}}}}' so the "
                 "value is managed (and rotated) in one place."

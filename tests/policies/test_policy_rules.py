@@ -349,7 +349,14 @@ CASES = {
         "backend.response.body.bytes is 1024",
     ),
     "apim-logger-credentials-by-reference": (
-        [good("apimanagement:Logger")],
+        [
+            good("apimanagement:Logger"),
+            changed(
+                good("apimanagement:Logger"),
+                "credentials",
+                {"connectionString": "{{appinsights-connection-string}}", "identityClientId": "SystemAssigned"},
+            ),
+        ],
         [
             changed(
                 good("apimanagement:Logger"),
