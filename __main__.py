@@ -32,7 +32,8 @@ tags = standard_tags(
     project=PROJECT,
     stack=stack,
 )
-private_access = not settings.network.public_openai_access
+private_access = not settings.network.public_endpoints
+apim_name = namer.name("apim")
 
 foundation = Foundation(
     "foundation",
@@ -120,7 +121,7 @@ secrets = Secrets(
 gateway = Gateway(
     "gateway",
     GatewayArgs(
-        service_name=namer.name("apim"),
+        service_name=apim_name,
         resource_group_name=rg,
         location=settings.location,
         tags=tags,
@@ -149,7 +150,7 @@ if network and network.apim_dns_zone_name is not None and gateway.private_ip is 
         ApimPrivateDnsArgs(
             resource_group_name=rg,
             zone_name=network.apim_dns_zone_name,
-            service_name=namer.name("apim"),
+            service_name=apim_name,
             private_ip=gateway.private_ip,
         ),
     ).gateway_host

@@ -6,16 +6,16 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pulumi
 import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.monitor as monitor
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, UndefinedError
+from jinja2 import TemplateError, UndefinedError
 
 from components.config import AlertThresholds, ModelPrice, OpenAiBackendSettings, ProductSettings
 from components.naming import Namer
+from components.templating import template_environment, template_line
 
 WORKBOOKS_DIR = Path(__file__).resolve().parent / "workbooks"
 WORKBOOK_TEMPLATE = "gateway.workbook.json.j2"
@@ -203,30 +203,8 @@ class WorkbookRenderError(ValueError):
     """The workbook template did not render into valid workbook JSON; names the template and line."""
 
 
-_ENV = Environment(
-    loader=FileSystemLoader(WORKBOOKS_DIR),
-    undefined=StrictUndefined,
-    autoescape=False,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    # JSON braces and KQL's {TimeRange:grain} parameters stay literal with these delimiters.
-    variable_start_string="[[",
-    variable_end_string="]]",
-    block_start_string="[%",
-    block_end_string="%]",
-    comment_start_string="[#",
-    comment_end_string="#]",
-)
-
-
-def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
-    line = None
-    while tb is not None:
-        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+# JSON braces and KQL's {TimeRange:grain} parameters stay literal with the project's delimiters.
+_ENV = template_environment(WORKBOOKS_DIR, autoescape=False)
 
 
 def render_workbook(context: Mapping[str, Any], template: str = WORKBOOK_TEMPLATE) -> str:
@@ -238,7 +216,7 @@ def render_workbook(context: Mapping[str, Any], template: str = WORKBOOK_TEMPLAT
     try:
         text = loaded.render(dict(context))
     except UndefinedError as exc:
-        line = _template_line(exc.__traceback__, loaded.filename)
+        line = template_line(exc.__traceback__, loaded.filename)
         where = f"{template}:{line}" if line else template
         raise WorkbookRenderError(f"{where}: {exc.message}") from None
     except TemplateError as exc:

@@ -189,7 +189,10 @@ class NetworkSettings:
     enabled: bool = setting("Create the VNet, NSGs, private endpoints and private DNS.", False)
     address_space: str = setting("VNet address space (CIDR).", "10.20.0.0/16")
     subnets: SubnetSettings = setting("Subnet prefixes inside the address space.", SubnetSettings())
-    public_openai_access: bool = setting("Leave OpenAI accounts and Key Vault reachable from the internet.", True)
+    public_endpoints: bool = setting(
+        "Leave the OpenAI accounts and the Key Vault reachable from the internet (false: private endpoints only).",
+        True,
+    )
     unsafe_allow_public_access_in_prod: bool = setting(
         "Explicit opt-in needed before a prod stack may keep public OpenAI/Key Vault access.", False
     )
@@ -593,14 +596,14 @@ def _check_pool(s: Settings) -> None:
 
 def _check_network(s: Settings) -> None:
     ns = f"{PROJECT}:network"
-    if s.is_prod and s.network.public_openai_access and not s.network.unsafe_allow_public_access_in_prod:
+    if s.is_prod and s.network.public_endpoints and not s.network.unsafe_allow_public_access_in_prod:
         _fail(
-            f"{ns}.publicOpenaiAccess",
+            f"{ns}.publicEndpoints",
             True,
             "prod keeps OpenAI and Key Vault private; set network.unsafeAllowPublicAccessInProd: true to opt in",
         )
-    if not s.network.public_openai_access and not s.network.enabled:
-        _fail(f"{ns}.publicOpenaiAccess", False, "private access needs network.enabled: true (private endpoints)")
+    if not s.network.public_endpoints and not s.network.enabled:
+        _fail(f"{ns}.publicEndpoints", False, "private access needs network.enabled: true (private endpoints)")
     if not s.network.enabled:
         return
     space = _cidr(f"{ns}.addressSpace", s.network.address_space)

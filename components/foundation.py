@@ -21,7 +21,6 @@ class Foundation(pulumi.ComponentResource):
     """Resource group every other resource lives in."""
 
     resource_group_name: pulumi.Output[str]
-    resource_group_id: pulumi.Output[str]
     tenant_id: pulumi.Output[str]
     subscription_id: pulumi.Output[str]
 
@@ -36,7 +35,6 @@ class Foundation(pulumi.ComponentResource):
         )
         client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.resource_group_name = group.name
-        self.resource_group_id = group.id
         self.tenant_id = client.tenant_id
         self.subscription_id = client.subscription_id
         self.register_outputs({"resourceGroupName": self.resource_group_name, "tenantId": self.tenant_id})

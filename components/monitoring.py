@@ -41,7 +41,6 @@ class Monitoring(pulumi.ComponentResource):
     """Log Analytics workspace, Application Insights on top of it, and the action group every alert targets."""
 
     workspace_id: pulumi.Output[str]
-    workspace_customer_id: pulumi.Output[str]
     app_insights_id: pulumi.Output[str]
     app_insights_connection_string: pulumi.Output[str]
     action_group_id: pulumi.Output[str]
@@ -108,7 +107,6 @@ class Monitoring(pulumi.ComponentResource):
         )
 
         self.workspace_id = workspace.id
-        self.workspace_customer_id = workspace.customer_id
         self.app_insights_id = insights.id
         self.app_insights_connection_string = pulumi.Output.secret(insights.connection_string)
         self.action_group_id = group.id

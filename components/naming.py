@@ -66,7 +66,7 @@ RULES: dict[str, NameRule] = {
     "public_ip": NameRule("pip", 80),
     "app_gateway": NameRule("agw", 80),
     "waf_policy": NameRule("waf", 128, hyphens=False),
-    "private_endpoint": NameRule("pep", 64),
+    "private_endpoint": NameRule("pep", 64, 2),
     "private_dns_link": NameRule("pdnslink", 80),
     "user_identity": NameRule("id", 128, 3),
     "log_analytics": NameRule("log", 63, 4),
@@ -103,13 +103,20 @@ class Namer:
         tail = self.suffix if rule.globally_unique else ""
         return clamp(parts, rule, tail)
 
-    def custom_subdomain(self, account_name: str) -> str:
-        """The OpenAI endpoint label equals the account name: both are globally unique DNS labels."""
-        return account_name
-
     def deterministic_guid(self, *parts: str) -> str:
-        """GUID-named resources (role assignments, workbooks) get a stable id per stack and purpose."""
-        return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join((self.workload, self.stack, *parts))))
+        """A GUID-named resource (the workbook) gets a stable id per stack and purpose."""
+        return stable_guid(self.workload, self.stack, *parts)
+
+
+def stable_guid(*parts: str) -> str:
+    """Azure names some resources by GUID; deriving it from stable parts keeps re-runs idempotent."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "/".join(parts)))
+
+
+def private_endpoint_name(target_name: str) -> str:
+    """`pep-<target>`, clamped: the endpoint of one resource is named after it."""
+    rule = RULES["private_endpoint"]
+    return clamp([rule.abbreviation, target_name], rule)
 
 
 def clamp(parts: list[str], rule: NameRule, tail: str = "") -> str:

@@ -81,7 +81,7 @@ class OpenAiBackends(pulumi.ComponentResource):
             if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
                 private_endpoint(
                     f"{name}-{backend_name}-pe",
-                    endpoint_name=f"pep-{account_name}",
+                    target_name=account_name,
                     target_id=account.id,
                     group_id="account",
                     subnet_id=args.private_endpoint_subnet_id,

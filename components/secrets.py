@@ -103,7 +103,7 @@ class Secrets(pulumi.ComponentResource):
         if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
             private_endpoint(
                 f"{name}-vault-pe",
-                endpoint_name=f"pep-{args.vault_name}",
+                target_name=args.vault_name,
                 target_id=vault.id,
                 group_id="vault",
                 subnet_id=args.private_endpoint_subnet_id,

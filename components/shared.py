@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 
+from components.naming import private_endpoint_name, stable_guid
+
 # Built-in role definition ids (the same in every tenant).
 BUILTIN_ROLES: dict[str, str] = {
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
-    "Key Vault Certificate User": "db79e9a7-68ee-4b58-9aeb-b90e7c24fcba",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }
 
@@ -32,7 +31,7 @@ def role_assignment(
     role_id = BUILTIN_ROLES[role]
     return authorization.RoleAssignment(
         name,
-        role_assignment_name=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}")),
+        role_assignment_name=stable_guid(pulumi.get_project(), pulumi.get_stack(), name),
         scope=scope,
         principal_id=principal_id,
         # ServicePrincipal skips the directory lookup that fails while a new identity replicates.
@@ -74,7 +73,7 @@ def diagnostic_setting(
 def private_endpoint(
     name: str,
     *,
-    endpoint_name: str,
+    target_name: str,
     target_id: pulumi.Input[str],
     group_id: str,
     subnet_id: pulumi.Input[str],
@@ -85,6 +84,7 @@ def private_endpoint(
     parent: pulumi.Resource,
 ) -> network.PrivateEndpoint:
     """A private endpoint for one sub-resource plus the DNS zone group that registers its A record."""
+    endpoint_name = private_endpoint_name(target_name)
     endpoint = network.PrivateEndpoint(
         name,
         private_endpoint_name=endpoint_name,

@@ -36,7 +36,7 @@ def test_both_stacks_parse(stack: str) -> None:
 def test_prod_is_hardened_by_its_values() -> None:
     prod = settings_for("prod")
     assert prod.apim.virtual_network_type == "Internal"
-    assert prod.network.enabled and not prod.network.public_openai_access
+    assert prod.network.enabled and not prod.network.public_endpoints
     assert prod.edge.enabled and prod.edge.waf_mode == "Prevention"
 
 
@@ -112,10 +112,10 @@ def test_lone_weight_is_meaningless() -> None:
 
 
 def test_prod_public_access_needs_explicit_opt_in() -> None:
-    message = refused("prod", network={"publicOpenaiAccess": True})
+    message = refused("prod", network={"publicEndpoints": True})
     assert "unsafeAllowPublicAccessInProd" in message
-    opted_in = settings_for("prod", network={"publicOpenaiAccess": True, "unsafeAllowPublicAccessInProd": True})
-    assert opted_in.network.public_openai_access
+    opted_in = settings_for("prod", network={"publicEndpoints": True, "unsafeAllowPublicAccessInProd": True})
+    assert opted_in.network.public_endpoints
 
 
 def test_subnets_overlap_and_size() -> None:

@@ -42,7 +42,6 @@ def monitoring_plan(stack: str) -> PlanResult:
             ),
         )
         pulumi.export("workspaceId", monitoring.workspace_id)
-        pulumi.export("workspaceCustomerId", monitoring.workspace_customer_id)
         pulumi.export("appInsightsId", monitoring.app_insights_id)
         pulumi.export("connectionString", monitoring.app_insights_connection_string)
         pulumi.export("actionGroupId", monitoring.action_group_id)
@@ -83,7 +82,6 @@ def test_outputs_and_the_connection_string_is_secret() -> None:
     assert outputs["connectionString"] == SECRET
     for key in ("workspaceId", "appInsightsId", "actionGroupId"):
         assert outputs[key].startswith("/subscriptions/")
-    assert outputs["workspaceCustomerId"]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -17,7 +17,7 @@ WEAKENED = {
     "authMode": "apiKey",
     "apim": {"virtualNetworkType": "External"},
     "edge": {"wafMode": "Detection"},
-    "network": {"publicOpenaiAccess": True, "unsafeAllowPublicAccessInProd": True},
+    "network": {"publicEndpoints": True, "unsafeAllowPublicAccessInProd": True},
 }
 
 

@@ -5,19 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import NoReturn
 
 from jinja2 import (
-    Environment,
-    FileSystemLoader,
-    StrictUndefined,
     TemplateNotFound,
     TemplateSyntaxError,
     UndefinedError,
 )
 
 from components.apim_policies.lint import PolicyLintError, Scope, check_policy
+from components.templating import template_environment, template_line
 
 TEMPLATES_DIR = Path(__file__).resolve().parent
 
@@ -39,36 +36,13 @@ def _fail(message: str) -> NoReturn:
     raise _ContextError(message)
 
 
-# [[ ]], [% %] and [# #] leave APIM's {{named-value}} and C# @(...) / @{...} untouched.
-_ENV = Environment(
-    loader=FileSystemLoader(TEMPLATES_DIR),
-    undefined=StrictUndefined,
-    autoescape=True,
-    keep_trailing_newline=True,
-    trim_blocks=True,
-    lstrip_blocks=True,
-    variable_start_string="[[",
-    variable_end_string="]]",
-    block_start_string="[%",
-    block_end_string="%]",
-    comment_start_string="[#",
-    comment_end_string="#]",
-)
+# XML-escaped values: a context string can never open or close an element.
+_ENV = template_environment(TEMPLATES_DIR, autoescape=True)
 _ENV.globals["fail"] = _fail
 
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 _UNDEFINED_MEMBER = re.compile(r"^'[^']+' has no attribute '([^']+)'$")
 _BLANK_RUN = re.compile(r"\n{3,}")
-
-
-def _template_line(tb: TracebackType | None, filename: str | None) -> int | None:
-    """The innermost line of `filename` in a traceback that Jinja rewrote to template lines."""
-    line = None
-    while tb is not None:
-        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
 
 
 def _normalise(text: str) -> str:
@@ -99,7 +73,7 @@ def render_policy(
         raise PolicyRenderError(template, [f"{template}:{exc.lineno}: template syntax error: {exc.message}"]) from None
 
     def located(exc: BaseException) -> str:
-        line = _template_line(exc.__traceback__, loaded.filename)
+        line = template_line(exc.__traceback__, loaded.filename)
         return f"{template}:{line}" if line is not None else template
 
     try:
