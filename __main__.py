@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs, deployment_prices
+from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
 from components.config import PROJECT, load_settings
 from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs
@@ -18,7 +18,7 @@ from components.monitoring import Monitoring, MonitoringArgs
 from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs
-from components.outputs import deployment_for, product_limits
+from components.outputs import deployment_for, deployment_prices, product_limits
 from components.secrets import Secrets, SecretsArgs, SecretValue
 
 settings = load_settings()

@@ -13,7 +13,7 @@ import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.monitor as monitor
 from jinja2 import TemplateError, UndefinedError
 
-from components.config import AlertThresholds, ModelPrice, OpenAiBackendSettings, ProductSettings
+from components.config import AlertThresholds, ProductSettings
 from components.naming import Namer
 from components.templating import template_environment, template_line
 
@@ -69,26 +69,6 @@ class AlertsArgs:
     deployment_prices: Mapping[str, tuple[float, float]]
     currency: str
     token_metric_namespace: str
-
-
-def deployment_prices(
-    backends: Mapping[str, OpenAiBackendSettings], pricing: Mapping[str, ModelPrice]
-) -> dict[str, tuple[float, float]]:
-    """(input, output) price per 1,000 tokens for each deployment name, from its model's price.
-
-    The token metrics know the deployment, not the account, so one name gets one price; if pool members
-    run different models under the same name, the dearest price counts (budget alerts err on the safe
-    side). Deployments whose model has no price are left out: their tokens show, their cost does not.
-    """
-    prices: dict[str, tuple[float, float]] = {}
-    for backend in backends.values():
-        for name, deployment in backend.deployments.items():
-            price = pricing.get(deployment.model)
-            if price is None:
-                continue
-            known = prices.get(name, (0.0, 0.0))
-            prices[name] = (max(known[0], price.input_per_1k), max(known[1], price.output_per_1k))
-    return dict(sorted(prices.items()))
 
 
 # ---------------------------------------------------------------- KQL (pure)

@@ -356,13 +356,17 @@ def parse_settings(raw: Mapping[str, Any]) -> Settings:
 
 def load_settings() -> Settings:
     """Reads every `aoai-gateway:*` key the program was given; unknown keys are refused, not ignored."""
+    return settings_from_config(_all_config())
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """Settings from `namespace:key` config values, as strings (the CLI's form) or already decoded."""
     prefix = f"{PROJECT}:"
-    values: dict[str, Any] = {}
-    for full_key, text in sorted(_all_config().items()):
-        if not full_key.startswith(prefix):
-            continue
-        key = full_key[len(prefix) :]
-        values[key] = _decode(key, text)
+    values = {
+        key[len(prefix) :]: _decode(key[len(prefix) :], value)
+        for key, value in sorted(config.items())
+        if key.startswith(prefix)
+    }
     return parse_settings(values)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from components.config import OpenAiBackendSettings, ProductSettings
+from components.config import ModelPrice, OpenAiBackendSettings, ProductSettings, Settings
 
 _NOT_CHAT = ("embedding", "dall-e", "whisper", "tts")
 
@@ -32,3 +32,67 @@ def deployment_for(backends: Mapping[str, OpenAiBackendSettings], kind: Literal[
         if kind == "chat" and not is_embedding and not any(word in deployment.model for word in _NOT_CHAT):
             return name
     return ""
+
+
+def deployment_prices(
+    backends: Mapping[str, OpenAiBackendSettings], pricing: Mapping[str, ModelPrice]
+) -> dict[str, tuple[float, float]]:
+    """(input, output) price per 1,000 tokens for each deployment name, from its model's price.
+
+    The token metrics know the deployment, not the account, so one name gets one price; if pool members
+    run different models under the same name, the dearest price counts (budget alerts err on the safe
+    side). Deployments whose model has no price are left out: their tokens show, their cost does not.
+    """
+    prices: dict[str, tuple[float, float]] = {}
+    for backend in backends.values():
+        for name, deployment in backend.deployments.items():
+            price = pricing.get(deployment.model)
+            if price is None:
+                continue
+            known = prices.get(name, (0.0, 0.0))
+            prices[name] = (max(known[0], price.input_per_1k), max(known[1], price.output_per_1k))
+    return dict(sorted(prices.items()))
+
+
+def cost_sheet(stack: str, settings: Settings) -> str:
+    """What tokens cost, in the stack's currency: the price table, and what each product can spend at its limits."""
+    prices = deployment_prices(settings.openai_backends, settings.pricing)
+    first = settings.openai_backends[min(settings.openai_backends)]
+    currency = settings.currency
+    lines = [
+        f"# Cost sheet of stack `{stack}`",
+        "",
+        f"Prices per 1,000 tokens ({currency}) from `pricing` in the stack file; the workbook and the spend",
+        "alerts use the same table. Worst cases assume every token is billed at the dearest price.",
+        "",
+        "| Deployment | Model | Input | Output |",
+        "|---|---|---|---|",
+    ]
+    for name, deployment in sorted(first.deployments.items()):
+        price = prices.get(name)
+        shown = (_rate(price[0]), _rate(price[1])) if price else ("no price", "no price")
+        lines.append(f"| `{name}` | {deployment.model} | {shown[0]} | {shown[1]} |")
+    dearest = max((max(pair) for pair in prices.values()), default=0.0)
+    lines += [
+        "",
+        "| Product | Tokens per minute | Token quota | Monthly budget | Worst case per subscription |",
+        "|---|---|---|---|---|",
+    ]
+    for name, product in sorted(settings.products.items()):
+        worst = []
+        if product.tokens_per_minute:
+            worst.append(f"{product.tokens_per_minute * 60 / 1000 * dearest:,.2f} {currency}/hour")
+        if product.token_quota:
+            worst.append(f"{product.token_quota.tokens / 1000 * dearest:,.2f} {currency}/{product.token_quota.period}")
+        quota = f"{product.token_quota.tokens:,} {product.token_quota.period}" if product.token_quota else "none"
+        budget = f"{product.monthly_budget:,.2f} {currency}" if product.monthly_budget is not None else "none"
+        lines.append(
+            f"| `{name}` | {f'{product.tokens_per_minute:,}' if product.tokens_per_minute else 'none'} | {quota} | "
+            f"{budget} | {'; '.join(worst) or 'unbounded'} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _rate(price: float) -> str:
+    """A price per 1,000 tokens in plain decimals (0.00002, not 2e-05)."""
+    return f"{price:.6f}".rstrip("0").rstrip(".") or "0"

@@ -14,7 +14,6 @@ from components.alerts import (
     CLASSIC_APIM_SKUS,
     Alerts,
     AlertsArgs,
-    deployment_prices,
     kql_real,
     kql_string,
     price_table,
@@ -22,6 +21,7 @@ from components.alerts import (
 )
 from components.config import APIM_SKUS, Settings
 from components.naming import Namer
+from components.outputs import deployment_prices
 from components.plan.engine import PlanResult, run_program
 from components.plan.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides

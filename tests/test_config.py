@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, Settings, parse_settings
+from components.config import ConfigError, Settings, settings_from_config
 from components.plan.__main__ import main as plan_main
 from components.plan.engine import stack_config
 from tests.conftest import with_overrides
@@ -14,8 +14,7 @@ from tests.conftest import with_overrides
 
 def settings_for(stack: str, /, **overrides: Any) -> Settings:
     values = with_overrides(stack, **overrides)
-    prefix = "aoai-gateway:"
-    return parse_settings({k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)})
+    return settings_from_config(values)
 
 
 def refused(stack: str = "dev", /, **overrides: Any) -> str:
@@ -69,7 +68,7 @@ def test_missing_required_key() -> None:
     values = with_overrides("dev")
     del values["aoai-gateway:owner"]
     with pytest.raises(ConfigError, match=r"aoai-gateway:owner: required setting is missing"):
-        parse_settings({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("aoai-gateway:")})
+        settings_from_config(values)
 
 
 def test_internal_network_needs_a_sku_that_supports_it() -> None:
@@ -191,4 +190,4 @@ def test_a_pool_needs_at_least_one_backend() -> None:
     with pytest.raises(
         ConfigError, match=r"aoai-gateway:openaiBackends = \{\}: at least one OpenAI backend is required"
     ):
-        parse_settings({k.split(":", 1)[1]: v for k, v in values.items() if k.startswith("aoai-gateway:")})
+        settings_from_config(values)

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.config import Settings, camel, iter_fields
+from components.config import Settings, camel, iter_fields, settings_from_config
+from components.outputs import cost_sheet
 from components.plan.__main__ import main as plan_main
 from components.plan.engine import PROJECT_DIR, PlanResult, stack_config
 from tests.conftest import plan_for
@@ -100,7 +101,7 @@ def test_plan_is_byte_identical_on_rerun(tmp_path: Path, capsys: pytest.CaptureF
     assert capsys.readouterr().out == first_summary
     first, second = _tree(tmp_path / "a" / "dev"), _tree(tmp_path / "b" / "dev")
     assert first == second
-    for name in ("resources.json", "outputs.json", "policy-report.json", "architecture.md", "summary.md"):
+    for name in ("resources.json", "outputs.json", "policy-report.json", "architecture.md", "costs.md", "summary.md"):
         assert name in first
     assert "nothing was deployed" in first_summary
     assert len(first_summary.splitlines()) <= 24, "the summary fits on one screen"
@@ -119,3 +120,11 @@ def test_secret_config_values_stand_in_as_secret(tmp_path: Path) -> None:
     assert "v1:AAAA" not in json.dumps(result.resources())
     (receiver,) = group["inputs"]["webhookReceivers"]
     assert receiver["name"] == "pagerduty" and receiver["serviceUri"] == "[secret]"
+
+
+def test_cost_sheet_turns_limits_into_currency() -> None:
+    sheet = cost_sheet("prod", settings_from_config(stack_config("prod")))
+    assert "| `gpt-4o` | gpt-4o | 0.0025 | 0.01 |" in sheet
+    assert "| `text-embedding-3-small` | text-embedding-3-small | 0.00002 | 0 |" in sheet
+    # 50,000 tokens a minute at the dearest price (0.01 per 1,000): 30 per hour; the quota caps a month at 500.
+    assert "| `partner` | 50,000 | 50,000,000 Monthly | 1,000.00 USD | 30.00 USD/hour; 500.00 USD/Monthly |" in sheet

@@ -8,15 +8,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError
+from components.config import ConfigError, settings_from_config
+from components.outputs import cost_sheet
 from components.plan import artefacts
-from components.plan.engine import PROJECT_DIR, run_program
+from components.plan.engine import PROJECT_DIR, run_program, stack_config
 from components.plan.policy import evaluate_policies, has_mandatory_violation
 
 
 def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
     """Runs the program and writes build/<stack>/; returns the summary and whether a mandatory rule failed."""
-    result = run_program(stack, config)
+    values = dict(config) if config is not None else stack_config(stack)
+    result = run_program(stack, values)
     resources = result.resources()
     report = evaluate_policies(resources, stack)
     files = artefacts.apiops_files(resources)
@@ -26,6 +28,7 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
     artefacts.write_text(out / "outputs.json", artefacts.dump_json(result.outputs))
     artefacts.write_text(out / "policy-report.json", artefacts.dump_json(report))
     artefacts.write_text(out / "architecture.md", artefacts.architecture_markdown(stack, resources))
+    artefacts.write_text(out / "costs.md", cost_sheet(stack, settings_from_config(values)))
     for relative, text in sorted(files.items()):
         artefacts.write_text(out / relative, text)
     summary = artefacts.summary_text(stack, resources, result.outputs, report, files)

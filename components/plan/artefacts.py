@@ -140,7 +140,7 @@ def summary_text(
         f"{verdicts.get('mandatoryViolations', 0)} mandatory violations · "
         f"{verdicts.get('advisoryViolations', 0)} advisory violations",
         "outputs: " + ", ".join(f"{k}={_short_value(v)}" for k, v in sorted(outputs.items())),
-        f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, policy-report.json,"
+        f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, costs.md, policy-report.json,"
         " apis/, products/, ...)",
     ]
     return "\n".join(lines) + "\n"
