@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 APIM = "azure-native:apimanagement:"
+# The outputs a person checks first; outputs.json holds them all.
+SUMMARY_OUTPUTS = ("gatewayUrl", "apiVersion", "chatDeployment", "embeddingDeployment", "subscriptionKeys")
 
 
 def dump_json(data: Any) -> str:
@@ -139,7 +141,9 @@ def summary_text(
         f"policy pack: {len(report.get('rules', []))} rules · "
         f"{verdicts.get('mandatoryViolations', 0)} mandatory violations · "
         f"{verdicts.get('advisoryViolations', 0)} advisory violations",
-        "outputs: " + ", ".join(f"{k}={_short_value(v)}" for k, v in sorted(outputs.items())),
+        "outputs: "
+        + ", ".join(f"{k}={_short_value(outputs[k])}" for k in SUMMARY_OUTPUTS if k in outputs)
+        + f" (all {len(outputs)} in outputs.json)",
         f"written: build/{stack}/ (resources.json, outputs.json, architecture.md, costs.md, policy-report.json,"
         " apis/, products/, ...)",
     ]
