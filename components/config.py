@@ -167,7 +167,7 @@ class ProductSettings:
     )
     token_quota: TokenQuotaSettings | None = setting("Token quota per period per subscription (omit for none).", None)
     monthly_budget: float | None = setting(
-        "Spend per month (pricing currency) before the budget alert fires.", None, minimum=0, maximum=10**9
+        "Spend per month (pricing currency) before the budget alert fires.", None, minimum=0.01, maximum=10**9
     )
 
 
@@ -436,8 +436,13 @@ def _parse_value(hint: Any, value: Any, path: str, meta: Mapping[str, Any]) -> A
             _fail(path, value, "expected an object keyed by name")
         item_hint = args[1]
         parsed = {}
+        seen: dict[str, str] = {}
         for name in sorted(value):
             _check_key_name(item_hint, name, path)
+            # Azure compares names case-insensitively: "GPT-4o" and "gpt-4o" would be one deployment.
+            if name.lower() in seen:
+                _fail(f"{path}.{name}", name, f"duplicate of {seen[name.lower()]!r} (Azure names ignore case)")
+            seen[name.lower()] = name
             item_meta = {"item_pattern": None, **meta, "pattern": meta.get("item_pattern")}
             parsed[name] = _parse_value(item_hint, value[name], f"{path}.{name}", item_meta)
         return types.MappingProxyType(parsed)
@@ -541,6 +546,14 @@ def _check_combinations(s: Settings) -> None:
     low, high = APIM_CAPACITY[s.apim.sku]
     if not low <= s.apim.capacity <= high:
         _fail(f"{ns}apim.capacity", s.apim.capacity, f"out of range for {s.apim.sku}; allowed {low}..{high}")
+    if s.is_prod and s.apim.sku == "Developer":
+        _fail(
+            f"{ns}apim.sku",
+            s.apim.sku,
+            "Developer has no SLA and one unit; prod needs Basic, Standard, Premium or a v2 tier",
+        )
+    if not s.api_operations:
+        _fail(f"{ns}apiOperations", [], "publish at least one operation of the spec")
     if s.apim.virtual_network_type != "None":
         if s.apim.sku not in VNET_INJECTION_SKUS:
             _fail(

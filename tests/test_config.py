@@ -191,3 +191,20 @@ def test_a_pool_needs_at_least_one_backend() -> None:
         ConfigError, match=r"aoai-gateway:openaiBackends = \{\}: at least one OpenAI backend is required"
     ):
         settings_from_config(values)
+
+
+def test_names_that_differ_only_in_case_are_duplicates() -> None:
+    deployment = {"model": "gpt-4o-mini", "version": "2024-07-18"}
+    message = refused(openaiBackends={"swc": {"deployments": {"GPT-4o-mini": deployment}}})
+    assert "aoai-gateway:openaiBackends.swc.deployments.gpt-4o-mini" in message
+    assert "duplicate of 'GPT-4o-mini' (Azure names ignore case)" in message
+
+
+def test_prod_refuses_the_developer_tier() -> None:
+    message = refused("prod", apim={"sku": "Developer", "virtualNetworkType": "None"})
+    assert message.startswith("aoai-gateway:apim.sku = 'Developer': Developer has no SLA")
+
+
+def test_at_least_one_operation_and_a_positive_budget() -> None:
+    assert "publish at least one operation" in refused(apiOperations=[])
+    assert "aoai-gateway:products.internal.monthlyBudget = 0" in refused(products={"internal": {"monthlyBudget": 0}})

@@ -10,8 +10,11 @@ import pytest
 from components.plan import __main__ as plan_cli
 from components.plan.engine import PlanResult
 from components.plan.policy import evaluate_policies, has_mandatory_violation
-from tests.conftest import with_overrides
+from policies.offline import evaluate
+from tests.conftest import plan_for, with_overrides
 from tools import docs
+
+PACK_CONFIG = Path(__file__).resolve().parents[1] / "policies" / "config"
 
 WEAKENED = {
     "authMode": "apiKey",
@@ -63,3 +66,22 @@ def test_readme_generated_sections_are_current(prod_plan: PlanResult) -> None:
         "architecture": docs.architecture(prod_plan.resources()),
     }
     assert docs.render(readme, sections) == readme, "README.md is out of date: run `make docs`"
+
+
+def test_api_key_mode_is_an_opt_in_on_both_sides(tmp_path: Path) -> None:
+    resources = plan_for("dev", with_overrides("dev", authMode="apiKey")).resources()
+    report = evaluate(resources, stack="dev")
+    assert violated(report) == {"openai-local-auth-disabled"}
+    (rule,) = [r for r in report["rules"] if r["name"] == "openai-local-auth-disabled"]
+    assert "allowLocalAuth" in rule["violations"][0]["message"]
+    config = json.loads((PACK_CONFIG / "dev.json").read_text())
+    config["openai-local-auth-disabled"] = {"allowLocalAuth": True}
+    (tmp_path / "dev.json").write_text(json.dumps(config))
+    assert violated(evaluate(resources, stack="dev", config_path=tmp_path / "dev.json")) == set()
+
+
+def test_body_logging_is_allowed_in_dev_and_refused_in_prod() -> None:
+    dev = plan_for("dev", with_overrides("dev", monitoring={"logBodyBytes": 1024})).resources()
+    assert violated(evaluate(dev, stack="dev")) == set()
+    prod = plan_for("prod", with_overrides("prod", monitoring={"logBodyBytes": 1024})).resources()
+    assert violated(evaluate(prod, stack="prod")) == {"apim-diagnostic-payload-limited"}

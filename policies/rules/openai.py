@@ -11,10 +11,14 @@ CONCERN = "openai"
 
 
 def _local_auth_disabled(args, config):
+    # api-key mode is a named opt-in on both sides: authMode in the stack, allowLocalAuth here.
+    if config.get("allowLocalAuth"):
+        return
     if dig(args.props, "properties", "disableLocalAuth") is not True:
         yield (
             "properties.disableLocalAuth is not true, so the account still accepts API keys; "
-            "set it to true so only Entra ID tokens (APIM's managed identity) are accepted."
+            "set it to true so only Entra ID tokens (APIM's managed identity) are accepted, or, for a stack "
+            "that uses authMode apiKey on purpose, set allowLocalAuth in this rule's pack config."
         )
 
 
@@ -105,6 +109,7 @@ RULES = (
         check=_local_auth_disabled,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_236", "Azure Policy 71ef260a-8f18-47b7-abcb-62d0673d94dc"),
+        config_schema={"allowLocalAuth": {"type": "boolean", "default": False}},
     ),
     Rule(
         name="openai-public-network-disabled",
