@@ -104,10 +104,12 @@ def test_weakened_stack_is_caught_with_exactly_the_expected_violations(weakened_
 def test_weakened_stack_on_dev_relaxes_only_the_prod_hardening(weakened_resources):
     report = evaluate(weakened_resources, stack="dev")
     assert _violated(report, "advisory") == DEV_ADVISORY | ALWAYS_ADVISORY
-    # dev accepts 7 days of Key Vault retention and 30 days of logs; everything else still fails.
+    # dev accepts 7 days of Key Vault retention, 30 days of logs and bounded body logging (8192 bytes);
+    # everything else still fails.
     assert _violated(report) == WEAKENED_VIOLATIONS - {
         "keyvault-soft-delete-retention",
         "monitoring-workspace-retention",
+        "apim-diagnostic-payload-limited",
     }
     assert has_mandatory_violation(report)
 
