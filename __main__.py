@@ -5,7 +5,7 @@ import pulumi
 from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
 from components.config import PROJECT, load_settings
 from components.edge import Edge, EdgeArgs
-from components.foundation import Foundation, FoundationArgs
+from components.foundation import Foundation, FoundationArgs, deployment_scope
 from components.gateway import (
     API_PATH,
     APP_INSIGHTS_NAMED_VALUE,
@@ -24,7 +24,10 @@ from components.secrets import Secrets, SecretsArgs, SecretValue
 settings = load_settings()
 api_spec = settings.api_spec()
 stack = pulumi.get_stack()
-namer = Namer(settings.workload, settings.environment, stack, settings.location, settings.name_suffix)
+scope = deployment_scope()
+namer = Namer(
+    settings.workload, settings.environment, stack, settings.location, settings.name_suffix, scope.subscription_id
+)
 tags = standard_tags(
     environment=settings.environment,
     owner=settings.owner,
@@ -96,7 +99,7 @@ secrets = Secrets(
         vault_name=namer.name("key_vault"),
         resource_group_name=rg,
         location=settings.location,
-        tenant_id=foundation.tenant_id,
+        tenant_id=scope.tenant_id,
         tags=tags,
         workspace_id=monitoring.workspace_id,
         secrets={
@@ -125,7 +128,7 @@ gateway = Gateway(
         resource_group_name=rg,
         location=settings.location,
         tags=tags,
-        subscription_id=foundation.subscription_id,
+        subscription_id=scope.subscription_id,
         apim=settings.apim,
         auth_mode=settings.auth_mode,
         backends=openai.accounts,
@@ -168,7 +171,7 @@ edge = (
             namer=namer,
             subnet_id=network.app_gateway_subnet_id,
             apim_gateway_host=apim_host,
-            subscription_id=foundation.subscription_id,
+            subscription_id=scope.subscription_id,
             zone_redundant=settings.is_prod,
             workspace_id=monitoring.workspace_id,
         ),

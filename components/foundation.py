@@ -1,4 +1,4 @@
-"""The stack's resource group and the deployer's tenant and subscription, which other components need."""
+"""Where the stack deploys: the deployer's tenant and subscription, and the stack's resource group."""
 
 from __future__ import annotations
 
@@ -7,6 +7,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.resources as resources
+
+
+@dataclass(frozen=True)
+class DeploymentScope:
+    tenant_id: str
+    subscription_id: str
+
+
+def deployment_scope() -> DeploymentScope:
+    """The signed-in tenant and subscription, read once before any name is chosen: globally unique names
+    hash the subscription in, so two organisations deploying the same stack never collide."""
+    client = authorization.get_client_config()
+    return DeploymentScope(tenant_id=client.tenant_id, subscription_id=client.subscription_id)
 
 
 @dataclass
@@ -21,8 +34,6 @@ class Foundation(pulumi.ComponentResource):
     """Resource group every other resource lives in."""
 
     resource_group_name: pulumi.Output[str]
-    tenant_id: pulumi.Output[str]
-    subscription_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: FoundationArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:foundation:Foundation", name, None, opts)
@@ -33,8 +44,5 @@ class Foundation(pulumi.ComponentResource):
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        client = authorization.get_client_config_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.resource_group_name = group.name
-        self.tenant_id = client.tenant_id
-        self.subscription_id = client.subscription_id
-        self.register_outputs({"resourceGroupName": self.resource_group_name, "tenantId": self.tenant_id})
+        self.register_outputs({"resourceGroupName": self.resource_group_name})

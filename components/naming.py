@@ -85,14 +85,17 @@ class Namer:
     stack: str
     location: str
     suffix_override: str = ""
+    # The subscription deployed to: hashed into the suffix so the same stack in another organisation's
+    # subscription gets other globally unique names.
+    subscription_id: str = ""
 
     @property
     def suffix(self) -> str:
-        """Stable per stack, so globally unique names survive re-runs and differ between stacks."""
+        """Stable per subscription and stack, so globally unique names survive re-runs and never collide."""
         if self.suffix_override:
             return self.suffix_override
-        digest = hashlib.sha256(f"{self.workload}/{self.stack}/{self.location}".encode()).hexdigest()
-        return digest[:5]
+        seed = f"{self.subscription_id}/{self.workload}/{self.stack}/{self.location}"
+        return hashlib.sha256(seed.encode()).hexdigest()[:5]
 
     def name(self, kind: str, instance: str = "", *, location: str | None = None) -> str:
         rule = RULES[kind]

@@ -59,3 +59,10 @@ def test_standard_tags() -> None:
         "stack": "s",
         "managedBy": "pulumi",
     }
+
+
+def test_the_same_stack_in_another_subscription_gets_other_global_names() -> None:
+    ours = Namer("aoaigw", "dev", "dev", "swedencentral", subscription_id="1111")
+    theirs = Namer("aoaigw", "dev", "dev", "swedencentral", subscription_id="2222")
+    assert ours.name("key_vault") != theirs.name("key_vault")
+    assert ours.name("resource_group") == theirs.name("resource_group"), "only globally unique names get the suffix"
