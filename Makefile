@@ -5,7 +5,7 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 POLICY_CONFIG := policies/config/$(STACK).json
 
-.PHONY: venv plan test bench up preview smoke lint docs clean
+.PHONY: venv plan test bench up preview smoke lint docs hooks clean
 
 venv: $(VENV)/.installed
 
@@ -40,6 +40,9 @@ smoke: venv
 ## Regenerates the README's generated sections (config reference, policy rules, architecture).
 docs: venv
 	$(PY) -m tools.docs
+
+hooks: venv
+	$(VENV)/bin/pre-commit install
 
 lint: venv
 	$(VENV)/bin/ruff check .

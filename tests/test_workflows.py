@@ -19,8 +19,6 @@ DEPLOY = WORKFLOWS / "deploy.yml"
 STACKS = ["dev", "prod"]
 
 # The Makefile's targets as the design card names them; used only while no Makefile exists.
-DESIGNED_MAKE_TARGETS = {"venv", "plan", "test", "bench", "up", "preview", "smoke", "lint"}
-
 PINNED_ACTION = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[A-Za-z0-9_./-]+)?@v\d+$")
 MAKE_CALL = re.compile(r"(?:^|[;&|(]|\s)make\s+([^;&|\n]*)")
 EXPRESSION = re.compile(r"\$\{\{.*?\}\}")
@@ -137,8 +135,6 @@ def test_azure_sign_in_is_oidc_without_a_stored_secret(path: Path) -> None:
 
 def _make_targets() -> set[str]:
     makefile = ROOT / "Makefile"
-    if not makefile.exists():
-        return DESIGNED_MAKE_TARGETS
     rule = re.compile(r"^([A-Za-z0-9_.-]+(?:[ \t]+[A-Za-z0-9_.-]+)*)[ \t]*:(?!=)", re.MULTILINE)
     return {target for match in rule.finditer(makefile.read_text(encoding="utf-8")) for target in match[1].split()}
 

@@ -78,7 +78,8 @@ class CheckSettings:
     remaining_tokens_header: str = REMAINING_TOKENS_HEADER
     tokens_consumed_header: str = TOKENS_CONSUMED_HEADER
     max_tokens: int = 16
-    max_burst_calls: int = 120
+    # Above the prod products' request limits (+ margin), still bounded so a missing limit cannot run away.
+    max_burst_calls: int = 1000
 
 
 @dataclass(frozen=True)
@@ -355,7 +356,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--max-burst-calls",
         type=_positive_int,
-        default=120,
+        default=CheckSettings.max_burst_calls,
         help="refuse to burst a product whose limit needs more calls than this",
     )
     return parser
