@@ -5,14 +5,19 @@ VENV   := venv
 PY     := $(VENV)/bin/python
 POLICY_CONFIG := policies/config/$(STACK).json
 
-.PHONY: venv plan test bench up preview smoke lint docs hooks clean
+.PHONY: venv plan test bench up preview smoke lint docs hooks lock clean
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+## Re-pins constraints.txt to what ./venv resolved (after changing a requirements file).
+lock: venv
+	{ echo "# Every package ./venv resolves to, pinned so a fresh install matches CI's. Regenerate: make lock"; \
+	  $(PY) -m pip freeze --disable-pip-version-check | grep -v -e '^-e' -e '@ file'; } > constraints.txt
 
 ## Offline plan of a stack under Pulumi's mock engine: writes build/$(STACK)/.
 plan: venv
