@@ -35,7 +35,6 @@ tags = standard_tags(
     project=PROJECT,
     stack=stack,
 )
-private_access = not settings.network.public_endpoints
 apim_name = namer.name("apim")
 
 foundation = Foundation(
@@ -85,7 +84,7 @@ openai = OpenAiBackends(
         tags=tags,
         workspace_id=monitoring.workspace_id,
         disable_local_auth=settings.auth_mode == "managedIdentity",
-        public_network_access=not private_access,
+        public_network_access=settings.network.public_endpoints,
         private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
         private_dns_zone_id=network.openai_dns_zone_id if network else None,
         private_endpoint_location=settings.location,
@@ -111,7 +110,7 @@ secrets = Secrets(
                 for name, key in openai.keys.items()
             },
         },
-        public_network_access=not private_access,
+        public_network_access=settings.network.public_endpoints,
         soft_delete_retention_days=90 if settings.is_prod else 7,
         # dev must stay re-creatable under the same name; prod keeps deleted secrets recoverable.
         purge_protection=settings.is_prod,
