@@ -15,23 +15,13 @@ from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, _Di
 from policies import offline
 from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation, load_config, main, write_report
 from policies.rules import RULES, RULES_BY_NAME, build_policies
+from tests.policies.plan_resources import plan_resource
 
 VAULT_URN = "urn:pulumi:prod::aoai-gateway::azure-native:keyvault:Vault::kv"
 
 
-def _resource(token, name, inputs, depends_on=()):
-    return {
-        "urn": f"urn:pulumi:prod::aoai-gateway::{token}::{name}",
-        "type": token,
-        "name": name,
-        "parent": None,
-        "dependsOn": list(depends_on),
-        "inputs": inputs,
-    }
-
-
 def _vault(**properties):
-    return _resource("azure-native:keyvault:Vault", "kv", {"vaultName": "kv-test", "properties": properties})
+    return plan_resource("azure-native:keyvault:Vault", "kv", {"vaultName": "kv-test", "properties": properties})
 
 
 def _only(monkeypatch, name, check):
@@ -47,7 +37,7 @@ def _config_file(tmp_path, content):
 
 
 def test_unknown_input_skips_only_the_rule_that_reads_it(rule_result):
-    account = _resource(
+    account = plan_resource(
         "azure-native:cognitiveservices:Account",
         "oai",
         {"identity": {"type": "SystemAssigned"}, "properties": {"disableLocalAuth": UNKNOWN_BOOLEAN_VALUE}},
@@ -68,7 +58,7 @@ def test_unknown_input_skips_only_the_rule_that_reads_it(rule_result):
 
 def test_stack_rule_matches_unknown_resource_uri_through_dependencies(rule_result):
     vault = _vault()
-    setting = _resource(
+    setting = plan_resource(
         "azure-native:monitor:DiagnosticSetting",
         "diag",
         {"resourceUri": UNKNOWN_STRING_VALUE},
@@ -131,7 +121,7 @@ def test_schema_defaults_apply_when_the_stack_has_no_config_file(rule_result):
         rule.name: rule.enforcement.value for rule in RULES
     }
     assert config["openai-model-allow-list"]["properties"] == {"allowedModels": []}
-    deployment = _resource(
+    deployment = plan_resource(
         "azure-native:cognitiveservices:Deployment",
         "gpt",
         {"properties": {"model": {"name": "gpt-4o", "version": "1"}}},
@@ -205,7 +195,7 @@ def test_missing_explicit_config_file_is_an_error(tmp_path):
 
 
 def test_redacted_secret_makes_a_rule_not_applicable_instead_of_failing(rule_result):
-    secret = _resource("azure-native:keyvault:Secret", "tls", {"properties": "[secret]"})
+    secret = plan_resource("azure-native:keyvault:Secret", "tls", {"properties": "[secret]"})
     entry = rule_result(evaluate([secret], stack="prod"), "keyvault-secret-content-type")
     assert entry["violations"] == []
     assert entry["notApplicable"] == [

@@ -11,6 +11,7 @@ import pytest
 
 from policies.offline import evaluate
 from policies.rules import RULES, RULES_BY_NAME
+from tests.policies.plan_resources import plan_resource
 
 HARDENED = json.loads(
     (Path(__file__).resolve().parents[1] / "fixtures" / "hardened_resources.json").read_text(encoding="utf-8")
@@ -31,15 +32,7 @@ def good(kind, name=None):
 
 
 def new(kind, name, inputs, depends_on=()):
-    token = f"azure-native:{kind}"
-    return {
-        "urn": f"urn:pulumi:prod::aoai-gateway::{token}::{name}",
-        "type": token,
-        "name": name,
-        "parent": None,
-        "dependsOn": list(depends_on),
-        "inputs": inputs,
-    }
+    return plan_resource(f"azure-native:{kind}", name, inputs, depends_on)
 
 
 def changed(resource, path, value):
