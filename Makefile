@@ -21,7 +21,7 @@ lock: venv
 
 ## Offline plan of a stack under Pulumi's mock engine: writes build/$(STACK)/.
 plan: venv
-	$(PY) -m components.plan --stack $(STACK)
+	$(PY) -m offline --stack $(STACK)
 
 ## Unit, component (mock engine) and policy-pack tests.
 test: venv
@@ -29,7 +29,7 @@ test: venv
 
 ## Median wall time of the offline plan against the import-and-register floor.
 bench: venv
-	$(PY) -m components.plan.bench
+	$(PY) -m offline.bench
 
 ## The real path: needs the pulumi CLI, `pulumi login` and `az login`.
 preview: venv

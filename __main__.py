@@ -2,19 +2,15 @@
 
 import pulumi
 
-from components.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
+from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
 from components.config import PROJECT, load_settings
 from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs, deployment_scope
-from components.gateway import (
-    API_PATH,
-    APP_INSIGHTS_NAMED_VALUE,
-    TOKEN_METRIC_NAMESPACE,
-    Gateway,
-    GatewayArgs,
-    key_named_value,
-)
-from components.monitoring import Monitoring, MonitoringArgs
+from components.apim.api import API_PATH, TOKEN_METRIC_NAMESPACE
+from components.apim.backends import key_named_value
+from components.apim.diagnostics import APP_INSIGHTS_NAMED_VALUE
+from components.apim.gateway import Gateway, GatewayArgs
+from components.observability.monitoring import Monitoring, MonitoringArgs
 from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs

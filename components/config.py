@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 
 import pulumi
 
+from components.apim.spec import SpecError, load_spec, operation_ids
 from components.naming import REGION_ABBREVIATIONS
-from components.spec_patch import SpecError, load_spec, operation_ids
 
 PROJECT = "aoai-gateway"
 PROJECT_DIR = Path(__file__).resolve().parents[1]

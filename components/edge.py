@@ -9,7 +9,7 @@ import pulumi_azure_native.managedidentity as managedidentity
 import pulumi_azure_native.network as network
 
 from components import shared
-from components.apim_policies import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
+from components.apim.policies import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
 from components.config import EdgeSettings
 from components.naming import Namer
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from components.config import PROJECT
-from components.plan.engine import PlanResult, run_program, stack_config
+from offline.engine import PlanResult, run_program, stack_config
 
 _CACHE: dict[str, PlanResult] = {}
 

@@ -10,7 +10,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.alerts import (
+from components.config import APIM_SKUS, Settings
+from components.naming import Namer
+from components.observability.alerts import (
     CLASSIC_APIM_SKUS,
     Alerts,
     AlertsArgs,
@@ -19,11 +21,9 @@ from components.alerts import (
     price_table,
     spend_pace_query,
 )
-from components.config import APIM_SKUS, Settings
-from components.naming import Namer
 from components.outputs import deployment_prices
-from components.plan.engine import PlanResult, run_program
-from components.plan.mocks import SUBSCRIPTION_ID
+from offline.engine import PlanResult, run_program
+from offline.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for
 

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, Settings, settings_from_config
-from components.plan.__main__ import main as plan_main
-from components.plan.engine import stack_config
+from offline.__main__ import main as plan_main
+from offline.engine import stack_config
 from tests.conftest import with_overrides
 
 

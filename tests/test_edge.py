@@ -10,9 +10,9 @@ import pytest
 from components.config import Settings
 from components.edge import APIM_STATUS_PATH, SSL_POLICY, Edge, EdgeArgs
 from components.naming import Namer
-from components.plan.engine import PlanResult, run_program
-from components.plan.mocks import fake_guid
 from components.shared import BUILTIN_ROLES
+from offline.engine import PlanResult, run_program
+from offline.mocks import fake_guid
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for
 

@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from components.apim_policies import Scope, lint_policy
+from components.apim.policies import Scope, lint_policy
+from components.apim.spec import dump_spec, load_spec, patch_spec
 from components.config import PROJECT_DIR
 from components.naming import REGION_ABBREVIATIONS
-from components.plan.engine import PlanResult
-from components.plan.mocks import arm_id, fake_key
 from components.shared import BUILTIN_ROLES
-from components.spec_patch import dump_spec, load_spec, patch_spec
+from offline.engine import PlanResult
+from offline.mocks import arm_id, fake_key
 from tests.conftest import of_type, plan_for, with_overrides
 
 KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"

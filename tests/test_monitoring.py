@@ -9,16 +9,16 @@ import pulumi
 import pytest
 
 from components.config import ConfigError
-from components.monitoring import (
+from components.naming import Namer
+from components.observability.monitoring import (
     SHORT_NAME_MAX,
     Monitoring,
     MonitoringArgs,
     action_group_short_name,
     email_receiver_name,
 )
-from components.naming import Namer
-from components.plan.engine import PlanResult, run_program
-from components.plan.mocks import SECRET
+from offline.engine import PlanResult, run_program
+from offline.mocks import SECRET
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for
 

@@ -19,7 +19,7 @@ from components.network import (
     Network,
     NetworkArgs,
 )
-from components.plan.engine import PlanResult, run_program
+from offline.engine import PlanResult, run_program
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for
 

@@ -12,8 +12,8 @@ import yaml
 
 from components.config import Settings, camel, iter_fields, settings_from_config
 from components.outputs import cost_sheet
-from components.plan.__main__ import main as plan_main
-from components.plan.engine import PROJECT_DIR, PlanResult, stack_config
+from offline.__main__ import main as plan_main
+from offline.engine import PROJECT_DIR, PlanResult, stack_config
 from tests.conftest import plan_for
 
 ROOT = PROJECT_DIR

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from components.plan import __main__ as plan_cli
-from components.plan.engine import PlanResult
-from components.plan.policy import evaluate_policies, has_mandatory_violation
+from offline import __main__ as plan_cli
+from offline.engine import PlanResult
+from offline.policy import evaluate_policies, has_mandatory_violation
 from policies.offline import evaluate
 from tests.conftest import plan_for, with_overrides
 from tools import docs

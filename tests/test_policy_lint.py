@@ -8,7 +8,7 @@ from typing import cast
 
 import pytest
 
-from components.apim_policies import (
+from components.apim.policies import (
     CLIENT_HEADERS,
     RULES,
     SUBSCRIPTION_KEY_HEADER,

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from components.apim_policies import (
+from components.apim.policies import (
     CLIENT_HEADERS,
     SUBSCRIPTION_KEY_HEADER,
     SUBSCRIPTION_KEY_QUERY,

@@ -1,4 +1,4 @@
-"""Tests of components.spec_patch: loading, patching and dumping OpenAPI specs for APIM import."""
+"""Tests of components.apim.spec: loading, patching and dumping OpenAPI specs for APIM import."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from openapi_spec_validator import validate
 
-from components.spec_patch import SpecError, dump_spec, load_spec, operation_ids, patch_spec
+from components.apim.spec import SpecError, dump_spec, load_spec, operation_ids, patch_spec
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 PROJECT_SPEC = ROOT / "specs" / "azure-openai-inference.json"

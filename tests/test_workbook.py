@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-import components.alerts as alerts
-from components.alerts import WorkbookRenderError, render_workbook, workbook_context
+import components.observability.alerts as alerts
+from components.observability.alerts import WorkbookRenderError, render_workbook, workbook_context
 from tests.conftest import of_type
 from tests.test_alerts import (
     APIM_ID,

@@ -61,8 +61,8 @@ def policy_rules() -> str:
 
 
 def architecture(resources: Sequence[Mapping[str, Any]] | None = None) -> str:
-    from components.plan.artefacts import architecture_markdown
-    from components.plan.engine import run_program
+    from offline.artefacts import architecture_markdown
+    from offline.engine import run_program
 
     diagram = architecture_markdown("prod", resources if resources is not None else run_program("prod").resources())
     return diagram[diagram.index("```mermaid") :].strip()

@@ -24,7 +24,7 @@ from urllib.parse import urlsplit
 import openai
 from openai import AzureOpenAI
 
-from components.apim_policies import CLIENT_HEADERS
+from components.apim.policies import CLIENT_HEADERS
 
 # The header names the product policy is rendered with.
 REMAINING_TOKENS_HEADER = CLIENT_HEADERS["remaining_tokens"]

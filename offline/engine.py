@@ -20,7 +20,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.config import PROJECT, PROJECT_DIR, ConfigError
-from components.plan.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
+from offline.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -13,7 +13,7 @@ from jinja2 import (
     UndefinedError,
 )
 
-from components.apim_policies.lint import PolicyLintError, Scope, check_policy
+from components.apim.policies.lint import PolicyLintError, Scope, check_policy
 from components.templating import template_environment, template_line
 
 TEMPLATES_DIR = Path(__file__).resolve().parent

@@ -1,4 +1,4 @@
-"""`python -m components.plan --stack dev`: the offline plan. Exit 0 ok, 1 mandatory violation, 2 bad config."""
+"""`python -m offline --stack dev`: the offline plan. Exit 0 ok, 1 mandatory violation, 2 bad config."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 
 from components.config import ConfigError, settings_from_config
 from components.outputs import cost_sheet
-from components.plan import artefacts
-from components.plan.engine import PROJECT_DIR, run_program, stack_config
-from components.plan.policy import evaluate_policies, has_mandatory_violation
+from offline import artefacts
+from offline.engine import PROJECT_DIR, run_program, stack_config
+from offline.policy import evaluate_policies, has_mandatory_violation
 
 
 def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
@@ -37,7 +37,7 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m components.plan", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m offline", description=__doc__)
     parser.add_argument("--stack", default="dev", help="stack name: reads Pulumi.<stack>.yaml (default dev)")
     parser.add_argument("--out", type=Path, default=PROJECT_DIR / "build", help="output root (default build/)")
     args = parser.parse_args(argv)

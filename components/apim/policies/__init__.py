@@ -1,6 +1,6 @@
 """APIM policy documents: a template per scope, the renderer that fills it, the linter."""
 
-from components.apim_policies.lint import (
+from components.apim.policies.lint import (
     RULES,
     LintIssue,
     PolicyLintError,
@@ -8,7 +8,7 @@ from components.apim_policies.lint import (
     check_policy,
     lint_policy,
 )
-from components.apim_policies.render import PolicyRenderError, render_policy
+from components.apim.policies.render import PolicyRenderError, render_policy
 
 # Headers the product policy adds to answers; the diagnostics log them and the smoke test reads them.
 CLIENT_HEADERS = {

@@ -30,7 +30,7 @@ REGIONS = ["swedencentral", "francecentral", "germanywestcentral", "westeurope",
 
 def large_config() -> dict[str, Any]:
     """prod, scaled up: 30 backends with 4 deployments each and 50 products."""
-    from components.plan.engine import stack_config
+    from offline.engine import stack_config
 
     values = stack_config("prod")
     deployments = {
@@ -85,7 +85,7 @@ def _child(kind: str, out: Path) -> None:
             def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                 return {}, []
 
-        from components.plan.engine import skip_work_mocks_discard
+        from offline.engine import skip_work_mocks_discard
 
         skip_work_mocks_discard()
         pulumi.runtime.set_mocks(_Echo(), project=PROJECT, stack="floor", preview=False)
@@ -97,7 +97,7 @@ def _child(kind: str, out: Path) -> None:
 
         _sync_await(wait_for_rpcs())
         return
-    from components.plan.__main__ import write_plan
+    from offline.__main__ import write_plan
 
     stack = kind if kind != "large" else "bench-large"
     write_plan(stack, out, large_config() if kind == "large" else None)
@@ -113,7 +113,7 @@ def _measure(kind: str, runs: int, tmp: str) -> dict[str, Any]:
     for _ in range(runs):
         start = time.perf_counter()
         proc = subprocess.run(
-            [sys.executable, "-m", "components.plan.bench", "--child", kind, "--out", tmp],
+            [sys.executable, "-m", "offline.bench", "--child", kind, "--out", tmp],
             cwd=PROJECT_DIR,
             capture_output=True,
             text=True,
@@ -128,7 +128,7 @@ def _measure(kind: str, runs: int, tmp: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m components.plan.bench", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m offline.bench", description=__doc__)
     parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median is reported)")
     parser.add_argument("--child", choices=["floor", "dev", "prod", "large"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)

@@ -1,0 +1,1 @@
+"""API Management: the service, backends and pool, the API and its spec, products, logging, policy templates."""

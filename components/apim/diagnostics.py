@@ -1,0 +1,104 @@
+"""What APIM logs about the API: the Application Insights logger and the API diagnostics that feed it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+import pulumi_azure_native.apimanagement as apim
+
+from components.apim.policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
+from components.shared import role_assignment
+
+APP_INSIGHTS_NAMED_VALUE = "appinsights-connection-string"
+# Headers that help to trace a call without exposing credentials.
+LOGGED_HEADERS = [
+    "x-ms-client-request-id",
+    "x-ms-region",
+    CLIENT_HEADERS["remaining_tokens"],
+    CLIENT_HEADERS["tokens_consumed"],
+    "Retry-After",
+]
+
+
+def api_logging(
+    prefix: str,
+    *,
+    service_id: pulumi.Input[str],
+    api: apim.Api,
+    connection_string: apim.NamedValue,
+    app_insights_id: pulumi.Input[str],
+    principal_id: pulumi.Input[str],
+    subscription_id: pulumi.Input[str],
+    sampling_percentage: float,
+    log_body_bytes: int,
+    common: Mapping[str, Any],
+    parent: pulumi.Resource,
+) -> apim.Logger:
+    # Application Insights accepts only Entra ID-authenticated telemetry (local auth is off): the
+    # logger signs in as APIM's identity, which may publish metrics there and nothing else.
+    publisher = role_assignment(
+        f"{prefix}-metrics-publisher",
+        role="Monitoring Metrics Publisher",
+        scope=app_insights_id,
+        principal_id=principal_id,
+        subscription_id=subscription_id,
+        parent=parent,
+        description="APIM sends request telemetry and token metrics to Application Insights.",
+    )
+    logger = apim.Logger(
+        f"{prefix}-logger",
+        logger_id="appinsights",
+        logger_type="applicationInsights",
+        description="Application Insights: request telemetry and the token metrics.",
+        resource_id=app_insights_id,
+        credentials={
+            "connectionString": f"{{{{{APP_INSIGHTS_NAMED_VALUE}}}}}",
+            "identityClientId": "SystemAssigned",
+        },
+        is_buffered=True,
+        **common,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[connection_string, publisher]),
+    )
+    body = apim.BodyDiagnosticSettingsArgs(bytes=log_body_bytes) if log_body_bytes else None
+    # A key sent in the query string would otherwise be logged with the URL.
+    masking = apim.DataMaskingArgs(
+        query_params=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_QUERY)],
+        headers=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_HEADER)],
+    )
+    message = apim.HttpMessageDiagnosticArgs(headers=LOGGED_HEADERS, body=body, data_masking=masking)
+    pipeline = apim.PipelineDiagnosticSettingsArgs(request=message, response=message)
+    apim.ApiDiagnostic(
+        f"{prefix}-api-diagnostic",
+        api_id=api.name,
+        diagnostic_id="applicationinsights",
+        logger_id=logger.id,
+        always_log="allErrors",
+        log_client_ip=True,
+        http_correlation_protocol="W3C",
+        verbosity="information",
+        # The token metric policy emits nothing unless custom metrics are on.
+        metrics=True,
+        sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=sampling_percentage),
+        frontend=pipeline,
+        backend=pipeline,
+        **common,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    apim.ApiDiagnostic(
+        f"{prefix}-api-azuremonitor",
+        api_id=api.name,
+        diagnostic_id="azuremonitor",
+        # Built-in logger that feeds the resource-specific ApiManagementGatewayLogs table.
+        logger_id=pulumi.Output.from_input(service_id).apply(lambda sid: f"{sid}/loggers/azuremonitor"),
+        always_log="allErrors",
+        log_client_ip=True,
+        verbosity="information",
+        sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
+        frontend=pipeline,
+        backend=pipeline,
+        **common,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return logger
