@@ -42,7 +42,7 @@ up: venv
 smoke: venv
 	$(PY) -m tools.smoke_test --stack $(STACK)
 
-## Regenerates the README's generated sections (config reference, policy rules, architecture).
+## Regenerates the generated references in docs/ (configuration, stack file schema, policy rules, architecture).
 docs: venv
 	$(PY) -m tools.docs
 

@@ -2,20 +2,20 @@
 
 import pulumi
 
-from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
-from components.config import PROJECT, load_settings
-from components.edge import Edge, EdgeArgs
-from components.foundation import Foundation, FoundationArgs, deployment_scope
 from components.apim.api import API_PATH, TOKEN_METRIC_NAMESPACE
 from components.apim.backends import key_named_value
 from components.apim.diagnostics import APP_INSIGHTS_NAMED_VALUE
 from components.apim.gateway import Gateway, GatewayArgs
-from components.observability.monitoring import Monitoring, MonitoringArgs
+from components.edge import Edge, EdgeArgs
+from components.foundation import Foundation, FoundationArgs, deployment_scope
 from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
+from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
+from components.observability.monitoring import Monitoring, MonitoringArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs
 from components.outputs import deployment_for, deployment_prices, product_limits
 from components.secrets import Secrets, SecretsArgs, SecretValue
+from components.settings import PROJECT, load_settings
 
 settings = load_settings()
 api_spec = settings.api_spec()

@@ -10,8 +10,8 @@ import pulumi_azure_native.network as network
 
 from components import shared
 from components.apim.policies import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
-from components.config import EdgeSettings
 from components.naming import Namer
+from components.settings.models import EdgeSettings
 
 # APIM's built-in health endpoint: 200 when the gateway is up, no subscription key needed.
 APIM_STATUS_PATH = "/status-0123456789abcdef"

@@ -9,8 +9,8 @@ import pulumi
 import pulumi_azure_native.network as network
 import pulumi_azure_native.privatedns as privatedns
 
-from components.config import NetworkSettings
 from components.naming import Namer
+from components.settings.models import NetworkSettings
 from components.shared import diagnostic_setting
 
 OPENAI_DNS_ZONE = "privatelink.openai.azure.com"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_azure_native.cognitiveservices as cognitiveservices
 
-from components.config import OpenAiBackendSettings
+from components.settings.models import OpenAiBackendSettings
 from components.shared import diagnostic_setting, private_endpoint
 
 

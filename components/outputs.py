@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from components.config import ModelPrice, OpenAiBackendSettings, ProductSettings, Settings
+from components.settings import Settings
+from components.settings.models import ModelPrice, OpenAiBackendSettings, ProductSettings
 
 _NOT_CHAT = ("embedding", "dall-e", "whisper", "tts")
 

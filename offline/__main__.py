@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from components.config import ConfigError, settings_from_config
 from components.outputs import cost_sheet
+from components.settings import ConfigError, settings_from_config
 from offline import artefacts
 from offline.engine import PROJECT_DIR, run_program, stack_config
 from offline.policy import evaluate_policies, has_mandatory_violation

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from components.config import PROJECT, PROJECT_DIR
+from components.settings import PROJECT, PROJECT_DIR
 
 RESULTS = PROJECT_DIR / "bench" / "results.json"
 TARGETS = {"prod_vs_floor": 2.0, "large_ms_per_resource": 5.0, "peak_rss_mb": 400.0}

@@ -19,7 +19,7 @@ from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.config import PROJECT, PROJECT_DIR, ConfigError
+from components.settings import PROJECT, PROJECT_DIR, ConfigError
 from offline.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
 
 

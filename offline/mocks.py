@@ -15,14 +15,12 @@ from google.protobuf import json_format
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
-from components.config import OFFLINE_SECRET
+from policies.rules.plan_markers import SECRET, UNKNOWN
 
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-0000000000aa"
 TENANT_ID = "00000000-0000-0000-0000-0000000000bb"
 DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-0000000000cc"
 
-SECRET = OFFLINE_SECRET
-UNKNOWN = "[unknown]"
 
 # type token -> (ARM provider path, [(ARM segment, input holding that segment's name), ...]).
 _ARM_PATHS: dict[str, tuple[str, list[tuple[str, str]]]] = {

@@ -3,7 +3,7 @@
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 # The CLI runs this file with policies/ first on sys.path, so the rule package imports as `rules`.
-from rules import build_policies  # type: ignore[import-not-found]
+from rules.catalogue import build_policies  # type: ignore[import-not-found]
 
 PolicyPack(
     name="aoai-gateway",

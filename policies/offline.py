@@ -24,6 +24,7 @@ from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
+from jsonschema import Draft202012Validator, ValidationError
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -36,7 +37,7 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError  # raised by args.not_applicable(); no public name
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from .rules import RULES, RULES_BY_NAME, build_policies
+from .rules.catalogue import RULES, RULES_BY_NAME, build_policies
 
 PACK_NAME = "aoai-gateway"
 PACK_DIR = Path(__file__).resolve().parent
@@ -64,13 +65,7 @@ def load_config(stack: str, config_path: Path | None = None) -> dict[str, dict[s
         if entry["enforcementLevel"]:
             result[name]["enforcementLevel"] = entry["enforcementLevel"]
         result[name]["properties"].update(entry["properties"])
-    problems = [
-        f"{name}: {problem}"
-        for name, entry in result.items()
-        for key, schema in RULES_BY_NAME[name].config_schema.items()
-        if key in entry["properties"]
-        for problem in _schema_problems(entry["properties"][key], schema, key)
-    ]
+    problems = [problem for name, entry in result.items() for problem in _schema_problems(name, entry["properties"])]
     if problems:
         raise PolicyConfigError(f"{path}: invalid policy pack config:\n  " + "\n  ".join(problems))
     return result
@@ -105,39 +100,21 @@ def _read_config_file(path: Path) -> dict[str, dict[str, Any]]:
     return parsed
 
 
-_JSON_TYPES = {
-    "string": (str,),
-    "integer": (int,),
-    "number": (int, float),
-    "boolean": (bool,),
-    "array": (list,),
-    "object": (dict,),
-}
-
-
-def _schema_problems(value: Any, schema: Mapping[str, Any], where: str) -> list[str]:
-    """The subset of JSON Schema the rules use: type, items, enum, minimum, maximum, additionalProperties.
+def _schema_problems(name: str, properties: Mapping[str, Any]) -> list[str]:
+    """What the rule's config schema says of `properties`, one line each ("rule: key[0]: problem").
     Like the CLI, properties a rule does not declare are accepted."""
-    expected = schema.get("type")
-    if expected:
-        types = _JSON_TYPES[expected]
-        is_bool = isinstance(value, bool)
-        if not isinstance(value, types) or (is_bool and expected != "boolean"):
-            return [f"{where}: expected {expected}, got {value!r}"]
-    problems: list[str] = []
-    if "enum" in schema and value not in schema["enum"]:
-        problems.append(f"{where}: {value!r} is not one of {schema['enum']}")
-    if "minimum" in schema and isinstance(value, (int, float)) and value < schema["minimum"]:
-        problems.append(f"{where}: {value!r} is below the minimum {schema['minimum']}")
-    if "maximum" in schema and isinstance(value, (int, float)) and value > schema["maximum"]:
-        problems.append(f"{where}: {value!r} is above the maximum {schema['maximum']}")
-    if isinstance(value, list) and "items" in schema:
-        for index, item in enumerate(value):
-            problems += _schema_problems(item, schema["items"], f"{where}[{index}]")
-    if isinstance(value, dict) and "additionalProperties" in schema:
-        for key, item in value.items():
-            problems += _schema_problems(item, schema["additionalProperties"], f"{where}.{key}")
-    return problems
+    schema = {"type": "object", "properties": dict(RULES_BY_NAME[name].config_schema)}
+    return [
+        f"{name}: {_where(error)}: {error.message}"
+        for error in sorted(Draft202012Validator(schema).iter_errors(dict(properties)), key=lambda e: list(e.path))
+    ]
+
+
+def _where(error: ValidationError) -> str:
+    where = ""
+    for part in error.absolute_path:
+        where += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return where.lstrip(".")
 
 
 def _as_wire(value: Any) -> Any:

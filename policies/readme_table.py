@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .rules import RULES, Rule
+from .rules.catalogue import RULES, Rule
 
 STACKS = ("prod", "dev")
 

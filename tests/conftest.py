@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.config import PROJECT
+from components.settings import PROJECT
 from offline.engine import PlanResult, run_program, stack_config
 
 _CACHE: dict[str, PlanResult] = {}

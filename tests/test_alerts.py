@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import typing
 from functools import cache
 from typing import Any
 
 import pulumi
 import pytest
 
-from components.config import APIM_SKUS, Settings
 from components.naming import Namer
 from components.observability.alerts import (
     CLASSIC_APIM_SKUS,
@@ -22,6 +22,8 @@ from components.observability.alerts import (
     spend_pace_query,
 )
 from components.outputs import deployment_prices
+from components.settings import Settings
+from components.settings.models import ApimSku
 from offline.engine import PlanResult, run_program
 from offline.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides
@@ -213,7 +215,7 @@ def reduced() -> PlanResult:
     """A v2 APIM without an Application Gateway, and one product without a budget."""
     settings = settings_for("prod")
     products = dict(settings.products)
-    products["partner"] = dataclasses.replace(products["partner"], monthly_budget=None)
+    products["partner"] = products["partner"].model_copy(update={"monthly_budget": None})
     return run_alerts(alerts_args(settings, apim_classic_sku=False, app_gateway_id=None, products=products))
 
 
@@ -253,7 +255,7 @@ def test_every_named_alert_exists_for_prod() -> None:
 
 
 def test_capacity_alert_only_for_classic_tiers() -> None:
-    assert set(APIM_SKUS) - CLASSIC_APIM_SKUS == {"BasicV2", "StandardV2"}
+    assert set(typing.get_args(ApimSku)) - CLASSIC_APIM_SKUS == {"BasicV2", "StandardV2"}
     assert "apim-capacity" in by_key(full())
     assert "apim-capacity" not in by_key(reduced())
 
@@ -421,8 +423,8 @@ def test_deployment_prices_come_from_each_deployments_model() -> None:
     assert prices_of(settings) == {"gpt-4o": (0.0025, 0.01), "text-embedding-3-small": (0.00002, 0.0)}
     backends = dict(settings.openai_backends)
     swc = backends["ptu-swc"]
-    mini = dataclasses.replace(swc.deployments["gpt-4o"], model="gpt-4o-mini")
-    backends["ptu-swc"] = dataclasses.replace(swc, deployments={**swc.deployments, "gpt-4o": mini})
+    mini = swc.deployments["gpt-4o"].model_copy(update={"model": "gpt-4o-mini"})
+    backends["ptu-swc"] = swc.model_copy(update={"deployments": {**swc.deployments, "gpt-4o": mini}})
     assert deployment_prices(backends, settings.pricing)["gpt-4o"] == (0.0025, 0.01), "dearest price when names clash"
     assert "gpt-4o" not in deployment_prices(backends, {}), "no price, no cost"
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, Settings, settings_from_config
+from components.settings import ConfigError, Settings, settings_from_config
 from offline.__main__ import main as plan_main
 from offline.engine import stack_config
 from tests.conftest import with_overrides
@@ -181,7 +181,10 @@ def test_pool_members_must_offer_the_same_deployments() -> None:
 def test_edge_needs_the_certificate_vault() -> None:
     message = refused("prod", edge={"certificateKeyVaultId": ""})
     assert message.startswith("aoai-gateway:edge.certificateKeyVaultId = '': the HTTPS listener needs")
-    assert "does not match" in refused("prod", edge={"certificateKeyVaultId": "kv-contoso-certs"})
+    assert refused("prod", edge={"certificateKeyVaultId": "kv-contoso-certs"}) == (
+        "aoai-gateway:edge.certificateKeyVaultId = 'kv-contoso-certs': expected a Key Vault resource id: "
+        "/subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/vaults/<vault>"
+    )
 
 
 def test_a_pool_needs_at_least_one_backend() -> None:
@@ -208,3 +211,72 @@ def test_prod_refuses_the_developer_tier() -> None:
 def test_at_least_one_operation_and_a_positive_budget() -> None:
     assert "publish at least one operation" in refused(apiOperations=[])
     assert "aoai-gateway:products.internal.monthlyBudget = 0" in refused(products={"internal": {"monthlyBudget": 0}})
+
+
+def test_misspelt_keys_and_choices_get_a_suggestion() -> None:
+    assert refused(apim={"skuu": "Premium"}).endswith("did you mean 'sku'?")
+    assert refused(apim={"sku": "Premiun"}).endswith("did you mean 'Premium'?")
+    assert refused(location="swedencentrl").endswith("did you mean 'swedencentral'?")
+
+
+def test_numbers_written_as_text_inside_objects_are_refused() -> None:
+    message = refused(apim={"capacity": "1"})
+    assert message == "aoai-gateway:apim.capacity = '1': expected a whole number, written without quotes"
+    assert refused(network={"enabled": "false"}) == (
+        "aoai-gateway:network.enabled = 'false': expected true or false, written without quotes"
+    )
+
+
+def test_top_level_values_arrive_as_text_and_are_read_by_their_declared_type() -> None:
+    # `pulumi config set aoai-gateway:protectResources true` stores text; the CLI passes text.
+    assert settings_for("dev", protectResources="true").protect_resources is True
+    assert "expected true or false" in refused(protectResources="yes")
+
+
+def test_another_projects_namespace_is_reported() -> None:
+    values = with_overrides("dev")
+    values["aoai-gatewy:owner"] = "someone"
+    with pytest.raises(ConfigError) as caught:
+        settings_from_config(values)
+    assert str(caught.value) == (
+        "aoai-gatewy:owner: 'aoai-gatewy' is neither this project's namespace (aoai-gateway) nor a provider's "
+        "(azure-native, pulumi, time); did you mean aoai-gateway:owner?"
+    )
+    values = with_overrides("dev")
+    values["azure-native:location"] = "swedencentral"
+    assert settings_from_config(values).location == "swedencentral"
+
+
+def test_messages_explain_patterns_in_words() -> None:
+    assert refused(workload="Bad_Name") == (
+        "aoai-gateway:workload = 'Bad_Name': expected 2-10 lowercase letters or digits, starting with a letter"
+    )
+    assert refused(products={"Bad_Name": {"displayName": "x", "rateLimit": {"calls": 1}}}) == (
+        "aoai-gateway:products.Bad_Name: invalid name; expected a name of 2-24 lowercase letters, digits and '-', "
+        "starting with a letter"
+    )
+
+
+def test_stack_files_validate_against_the_generated_schema() -> None:
+    import json
+
+    import jsonschema
+    import yaml
+
+    from components.settings import PROJECT_DIR
+
+    schema = json.loads((PROJECT_DIR / "docs" / "stack-config.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for stack in ("dev", "prod"):
+        document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
+        assert list(validator.iter_errors(document)) == [], stack
+        assert (
+            (PROJECT_DIR / f"Pulumi.{stack}.yaml")
+            .read_text()
+            .startswith("# yaml-language-server: $schema=docs/stack-config.schema.json\n")
+        )
+    document["config"]["aoai-gateway:apim"]["skuu"] = "Premium"
+    document["config"]["aoai-gateway:monitoring"]["alertWebhooks"] = {"pager": {"secure": "v1:abc"}}
+    assert [error.message for error in validator.iter_errors(document)] == [
+        "Additional properties are not allowed ('skuu' was unexpected)"
+    ]

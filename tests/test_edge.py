@@ -7,9 +7,9 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import Settings
 from components.edge import APIM_STATUS_PATH, SSL_POLICY, Edge, EdgeArgs
 from components.naming import Namer
+from components.settings import Settings
 from components.shared import BUILTIN_ROLES
 from offline.engine import PlanResult, run_program
 from offline.mocks import fake_guid

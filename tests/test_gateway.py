@@ -11,8 +11,8 @@ from lxml import etree
 
 from components.apim.policies import Scope, lint_policy
 from components.apim.spec import dump_spec, load_spec, patch_spec
-from components.config import PROJECT_DIR
 from components.naming import REGION_ABBREVIATIONS
+from components.settings import PROJECT_DIR
 from components.shared import BUILTIN_ROLES
 from offline.engine import PlanResult
 from offline.mocks import arm_id, fake_key

@@ -8,7 +8,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import ConfigError
 from components.naming import Namer
 from components.observability.monitoring import (
     SHORT_NAME_MAX,
@@ -17,6 +16,7 @@ from components.observability.monitoring import (
     action_group_short_name,
     email_receiver_name,
 )
+from components.settings import ConfigError
 from offline.engine import PlanResult, run_program
 from offline.mocks import SECRET
 from tests.conftest import of_type, with_overrides

@@ -8,7 +8,6 @@ from typing import Any
 import pulumi
 import pytest
 
-from components.config import Settings
 from components.naming import Namer
 from components.network import (
     APIM_DNS_ZONE,
@@ -19,6 +18,7 @@ from components.network import (
     Network,
     NetworkArgs,
 )
+from components.settings import Settings
 from offline.engine import PlanResult, run_program
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from components.config import Settings, camel, iter_fields, settings_from_config
 from components.outputs import cost_sheet
+from components.settings import Settings, settings_from_config
 from offline.__main__ import main as plan_main
 from offline.engine import PROJECT_DIR, PlanResult, stack_config
 from tests.conftest import plan_for
@@ -43,14 +44,15 @@ def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
 
 def test_every_setting_is_declared_and_defaults_agree() -> None:
     declared = _project()["config"]
-    fields = {camel(f.name): f for f in dataclasses.fields(Settings)}
+    fields = {info.alias: info for info in Settings.model_fields.values()}
     assert set(declared) == set(fields)
-    defaults = {key: default for key, _, default, _ in iter_fields(Settings)}
     for key, decl in declared.items():
+        if fields[key].is_required():
+            assert "default" not in decl, f"{key}: required by the model, so Pulumi.yaml must not default it"
         if "default" in decl:
-            expected = defaults[key]
+            expected = fields[key].default
             expected = list(expected) if isinstance(expected, tuple) else expected
-            assert decl["default"] == expected, f"{key}: Pulumi.yaml default differs from components/config.py"
+            assert decl["default"] == expected, f"{key}: Pulumi.yaml default differs from components/settings/"
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -128,3 +130,32 @@ def test_cost_sheet_turns_limits_into_currency() -> None:
     assert "| `text-embedding-3-small` | text-embedding-3-small | 0.00002 | 0 |" in sheet
     # 50,000 tokens a minute at the dearest price (0.01 per 1,000): 30 per hour; the quota caps a month at 500.
     assert "| `partner` | 50,000 | 50,000,000 Monthly | 1,000.00 USD | 30.00 USD/hour; 500.00 USD/Monthly |" in sheet
+
+
+def test_the_program_imports_only_its_runtime_requirements() -> None:
+    """`pulumi up` installs requirements.txt alone: no module of the program may need a development package."""
+    runtime = {line.split("==")[0].lower() for line in (ROOT / "requirements.txt").read_text().split() if "==" in line}
+    dev_only = {
+        line.split("==")[0].lower().replace("-", "_")
+        for line in (ROOT / "requirements-dev.txt").read_text().split()
+        if "==" in line and line.split("==")[0].lower() not in runtime
+    }
+    assert "pulumi_policy" in dev_only
+    modules = sorted(
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / "components").rglob("*.py")
+    )
+    assert "components.apim.gateway" in modules
+    probe = (
+        "import importlib, sys\n"
+        f"blocked = {sorted(dev_only)!r}\n"
+        "class Block:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in blocked:\n"
+        "            raise ImportError(f'{name} is a development package')\n"
+        "sys.meta_path.insert(0, Block())\n"
+        f"for module in {modules!r}:\n"
+        "    importlib.import_module(module)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr.strip().splitlines()[-1:]

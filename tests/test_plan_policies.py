@@ -58,14 +58,15 @@ def test_mandatory_violation_exits_1(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert plan_cli.main(["--stack", "prod", "--out", str(tmp_path)]) == 1
 
 
-def test_readme_generated_sections_are_current(prod_plan: PlanResult) -> None:
-    readme = docs.README.read_text(encoding="utf-8")
-    sections = {
-        "config-reference": docs.config_reference(),
-        "policy-rules": docs.policy_rules(),
-        "architecture": docs.architecture(prod_plan.resources()),
+def test_generated_docs_are_current(prod_plan: PlanResult) -> None:
+    documents = docs.generated(prod_plan.resources())
+    assert {path.name for path in documents} == {
+        "configuration.md",
+        "stack-config.schema.json",
+        "policy-rules.md",
+        "architecture.md",
     }
-    assert docs.render(readme, sections) == readme, "README.md is out of date: run `make docs`"
+    assert docs.stale(documents) == [], "docs/ is out of date: run `make docs`"
 
 
 def test_api_key_mode_is_an_opt_in_on_both_sides(tmp_path: Path) -> None:

@@ -13,9 +13,9 @@ from components.apim.backends import openai_backends
 from components.apim.diagnostics import APP_INSIGHTS_NAMED_VALUE, api_logging
 from components.apim.products import products
 from components.apim.service import apim_service, key_vault_named_values
-from components.config import ApimSettings, ProductSettings
 from components.openai import OpenAiAccount
 from components.secrets import StoredSecret
+from components.settings.models import ApimSettings, ProductSettings
 from components.shared import diagnostic_setting, role_assignment
 
 

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_azure_native.apimanagement as apim
 
 from components.apim.policies import CLIENT_HEADERS, render_policy
-from components.config import ProductSettings
+from components.settings.models import ProductSettings
 
 
 def products(

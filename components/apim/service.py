@@ -8,8 +8,8 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.apimanagement as apim
 
-from components.config import ApimSettings
 from components.secrets import StoredSecret
+from components.settings.models import ApimSettings
 from components.shared import role_assignment
 
 _SECURITY = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security"

@@ -13,8 +13,8 @@ import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.monitor as monitor
 from jinja2 import TemplateError, UndefinedError
 
-from components.config import AlertThresholds, ProductSettings
 from components.naming import Namer
+from components.settings.models import AlertThresholds, ProductSettings
 from components.templating import template_environment, template_line
 
 WORKBOOKS_DIR = Path(__file__).resolve().parent / "workbooks"
@@ -292,7 +292,7 @@ class Alerts(pulumi.ComponentResource):
             frequency="PT5M",
             severity=SEVERITY_ERROR,
             description=_lines(
-                f"More than {t.apim_server_error_percent}% of gateway responses were 5xx in the last 15 minutes",
+                f"More than {t.apim_server_error_percent:g}% of gateway responses were 5xx in the last 15 minutes",
                 f"(only evaluated with {MIN_REQUESTS_FOR_ERROR_RATE}+ requests). Clients are failing.",
                 f"First steps: in the {book}, 'Backend health' shows which Azure OpenAI account fails;",
                 "503 without a backend status means every pool member is unavailable (see that alert).",

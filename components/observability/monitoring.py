@@ -10,8 +10,8 @@ import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.operationalinsights as operationalinsights
 
-from components.config import MonitoringSettings
 from components.naming import Namer
+from components.settings.models import MonitoringSettings
 
 # Azure caps an action group's short name (shown as the SMS/e-mail sender) at 12 characters.
 SHORT_NAME_MAX = 12

@@ -6,8 +6,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-# The offline plan writes every secret value as this string; the engine passes the plaintext.
-SECRET = "[secret]"
+from .plan_markers import SECRET
 
 # Values that look like credentials: 32-hex keys (Azure OpenAI, APIM subscriptions), OpenAI
 # "sk-" keys, JWTs and connection-string secrets. Long mixed-case base64 runs (Azure AI and

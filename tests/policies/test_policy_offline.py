@@ -14,7 +14,7 @@ from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE, _Di
 
 from policies import offline
 from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation, load_config, main, write_report
-from policies.rules import RULES, RULES_BY_NAME, build_policies
+from policies.rules.catalogue import RULES, RULES_BY_NAME, build_policies
 from tests.policies.plan_resources import plan_resource
 
 VAULT_URN = "urn:pulumi:prod::aoai-gateway::azure-native:keyvault:Vault::kv"
@@ -168,14 +168,17 @@ def test_remediate_level_is_enforced_as_mandatory(tmp_path, weakened_resources, 
     [
         (
             {"keyvault-soft-delete-retention": {"minimumDays": "ninety"}},
-            "keyvault-soft-delete-retention: minimumDays: expected integer",
+            "keyvault-soft-delete-retention: minimumDays: 'ninety' is not of type 'integer'",
         ),
-        ({"keyvault-soft-delete-retention": {"maximumDays": 365}}, "maximumDays: 365 is above the maximum 90"),
+        (
+            {"keyvault-soft-delete-retention": {"maximumDays": 365}},
+            "maximumDays: 365 is greater than the maximum of 90",
+        ),
         (
             {"apim-vnet-mode": {"allowedVirtualNetworkTypes": ["Private"]}},
             "allowedVirtualNetworkTypes[0]: 'Private' is not one of",
         ),
-        ({"tags-required": {"tagValues": {"environment": 1}}}, "tagValues.environment: expected string"),
+        ({"tags-required": {"tagValues": {"environment": 1}}}, "tagValues.environment: 1 is not of type 'string'"),
         ({"keyvault-purge-protecton": "advisory"}, "'keyvault-purge-protecton' is not a rule of the aoai-gateway pack"),
         ({"waf-prevention-mode": "warn"}, "enforcementLevel 'warn' is not one of"),
         ({"waf-prevention-mode": 3}, "expected an enforcement level string or an object"),

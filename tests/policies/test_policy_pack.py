@@ -1,4 +1,4 @@
-"""The pack as a deliverable: rule metadata, coverage, per-stack config, README table, CLI files."""
+"""The pack as a deliverable: rule metadata, coverage, per-stack config, rules reference, CLI files."""
 
 import ast
 import re
@@ -12,7 +12,7 @@ from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValid
 
 from policies.offline import load_config
 from policies.readme_table import render_rules_table
-from policies.rules import RULES, build_policies
+from policies.rules.catalogue import RULES, build_policies
 
 PACK = Path(__file__).resolve().parents[2] / "policies"
 # Every resource type the program declares (ARCHITECTURE.md and the offline plan).
@@ -118,10 +118,10 @@ def test_prod_is_mandatory_except_the_rules_advisory_by_nature():
     assert advisory == {"apim-public-network-access-disabled", "keyvault-secret-expiry"}
 
 
-def test_project_readme_lists_every_rule():
-    readme = (PACK.parent / "README.md").read_text(encoding="utf-8")
-    assert render_rules_table().strip() in readme
-    assert all(f"`{rule.name}`" in readme for rule in RULES)
+def test_rules_reference_lists_every_rule():
+    reference = (PACK.parent / "docs" / "policy-rules.md").read_text(encoding="utf-8")
+    assert render_rules_table().strip() in reference
+    assert all(f"`{rule.name}`" in reference for rule in RULES)
 
 
 def test_pulumi_policy_manifest_and_requirements():
@@ -151,7 +151,7 @@ def test_pack_never_imports_the_provider_sdk():
 def test_rules_import_as_a_top_level_package_like_under_the_cli():
     # The CLI runs policies/__main__.py with policies/ first on sys.path.
     result = subprocess.run(
-        [sys.executable, "-c", "import rules; print(len(rules.build_policies()))"],
+        [sys.executable, "-c", "from rules.catalogue import build_policies; print(len(build_policies()))"],
         cwd=PACK,
         capture_output=True,
         text=True,

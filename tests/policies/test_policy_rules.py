@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from policies.offline import evaluate
-from policies.rules import RULES, RULES_BY_NAME
+from policies.rules.catalogue import RULES, RULES_BY_NAME
 from tests.policies.plan_resources import plan_resource
 
 HARDENED = json.loads(

@@ -1,0 +1,208 @@
+"""What every settings module shares: the project's name and folder, ConfigError, the base model and field types."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    Strict,
+    WithJsonSchema,
+)
+from pydantic.fields import FieldInfo
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import PydanticCustomError, core_schema
+
+from components.naming import REGION_ABBREVIATIONS
+from policies.rules.plan_markers import SECRET
+
+PROJECT = "aoai-gateway"
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+
+class ConfigError(pulumi.RunError):
+    """A stack setting is wrong. `pulumi.RunError` makes the CLI print the message without a traceback."""
+
+
+def camel(name: str) -> str:
+    """`input_per_1k` -> `inputPer1k`: the stack file's key for a field (pydantic's to_camel would say 1K)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+class Section(BaseModel):
+    """A block of stack settings: camelCase keys, unknown keys refused, no silent conversions, immutable.
+
+    Numbers and booleans inside a block must be written as such: `capacity: "2"` is refused, not read as 2.
+    """
+
+    model_config = ConfigDict(
+        alias_generator=camel,
+        populate_by_name=False,
+        extra="forbid",
+        strict=True,
+        frozen=True,
+    )
+
+
+@dataclass(frozen=True)
+class Matches:
+    """A string that matches `regex`; `meaning` is what the error and the reference say instead of the regex.
+
+    The offline plan's secret placeholder passes: the real value is only known to the pulumi CLI.
+    """
+
+    regex: str
+    meaning: str
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        compiled = re.compile(self.regex)
+
+        def check(value: str) -> str:
+            if value != SECRET and not compiled.fullmatch(value):
+                raise PydanticCustomError("pattern", "expected {meaning}", {"meaning": self.meaning})
+            return value
+
+        return core_schema.no_info_after_validator_function(check, handler(source))
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        # JSON Schema patterns search; the setting must match whole.
+        json_schema["pattern"] = f"^(?:{self.regex})$"
+        return json_schema
+
+
+# Names of map entries (backends, products): they become parts of Azure resource names.
+EntryName = Annotated[
+    str,
+    Matches(
+        r"[a-z][a-z0-9-]{0,22}[a-z0-9]", "a name of 2-24 lowercase letters, digits and '-', starting with a letter"
+    ),
+]
+# Deployment and model-price names: what clients send as deployment-id or model.
+DeploymentName = Annotated[
+    str,
+    Matches(
+        r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}",
+        "a name of 1-64 letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
+]
+Email = Annotated[
+    str, Matches(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}", "an e-mail address such as team@contoso.com")
+]
+HostName = Annotated[
+    str,
+    Matches(
+        r"(?=.{4,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}",
+        "a lowercase DNS host name such as ai.contoso.com",
+    ),
+]
+HttpsUrl = Annotated[str, Matches(r"https://\S+", "an https:// URL")]
+
+
+def _distinct(values: tuple[Any, ...]) -> tuple[Any, ...]:
+    if len(set(values)) != len(values):
+        raise PydanticCustomError("duplicates", "duplicate entries are not allowed")
+    return values
+
+
+# Marks `tuple[X, ...]` as a list of distinct items in the stack file (YAML and JSON know lists, not tuples).
+LIST = Strict(False)
+DISTINCT_ITEMS = AfterValidator(_distinct)
+
+
+def _distinct_ignoring_case(entries: dict[str, Any]) -> dict[str, Any]:
+    # Azure compares names case-insensitively: "GPT-4o" and "gpt-4o" would be one deployment.
+    seen: dict[str, str] = {}
+    for name in sorted(entries):
+        if name.lower() in seen:
+            raise PydanticCustomError(
+                "duplicate_name",
+                "duplicate of '{first}' (Azure names ignore case)",
+                {"key": name, "first": seen[name.lower()]},
+            )
+        seen[name.lower()] = name
+    return entries
+
+
+# Marks `dict[Name, X]`: entries keyed by a stable name (never a list position), distinct ignoring case.
+DISTINCT_NAMES = AfterValidator(_distinct_ignoring_case)
+
+
+def _known_region(value: str) -> str:
+    if value != SECRET and value not in REGION_ABBREVIATIONS:
+        raise PydanticCustomError(
+            "region",
+            "not a known Azure region name (e.g. swedencentral, eastus2){hint}",
+            {"hint": did_you_mean(value, REGION_ABBREVIATIONS)},
+        )
+    return value
+
+
+# An Azure region by its programmatic name; the list is the one naming.py abbreviates.
+Region = Annotated[
+    str,
+    AfterValidator(_known_region),
+    WithJsonSchema({"type": "string", "enum": sorted(REGION_ABBREVIATIONS)}),
+]
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" when one choice is close to `word`, else ""."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+# ---------------------------------------------------------------- reading field types (errors, docs, schema)
+
+
+def unwrap(annotation: Any) -> Any:
+    """The type inside Annotated[...] and Optional[...]."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
+        else:
+            return annotation
+
+
+def kind_of(annotation: Any) -> str:
+    """The JSON-ish kind of a field type: object, map, list, boolean, integer, number or string."""
+    inner = unwrap(annotation)
+    origin = typing.get_origin(inner)
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        return "object"
+    if origin is dict:
+        return "map"
+    if origin is tuple:
+        return "list"
+    if origin is Literal:
+        return "string"
+    return {bool: "boolean", int: "integer", float: "number"}.get(inner, "string")
+
+
+def bounds(field: FieldInfo | None) -> tuple[str, str]:
+    low = high = ""
+    for constraint in field.metadata if field else ():
+        for attr, side in (("ge", "low"), ("gt", "low"), ("le", "high"), ("lt", "high")):
+            bound = getattr(constraint, attr, None)
+            if bound is not None:
+                number = f"{bound:g}" if isinstance(bound, float) else str(bound)
+                low, high = (number, high) if side == "low" else (low, number)
+    return low, high

@@ -1,0 +1,191 @@
+"""Reading the stack's config into Settings: namespaces, the CLI's text form, and one line per refusal."""
+
+from __future__ import annotations
+
+import json
+import typing
+from collections.abc import Mapping
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
+
+from components.settings.base import PROJECT, ConfigError, bounds, did_you_mean, kind_of, unwrap
+from components.settings.models import Settings
+from components.settings.rules import check_settings, show
+
+# Namespaces whose keys the CLI hands to every program beside ours: provider configuration.
+PROVIDER_NAMESPACES = frozenset({"azure-native", "pulumi", "time"})
+
+
+def load_settings() -> Settings:
+    """Reads every `aoai-gateway:*` key the program was given; unknown keys are refused, not ignored."""
+    # The CLI hands config to the program through PULUMI_CONFIG; mocks set it in-process.
+    config = dict(pulumi.runtime.config.get_config_env())
+    config.update(pulumi.runtime.config.CONFIG.get())
+    return settings_from_config(config)
+
+
+def settings_from_config(config: Mapping[str, Any]) -> Settings:
+    """Settings from `namespace:key` values, as text (the CLI's form) or already decoded; rules checked."""
+    values: dict[str, Any] = {}
+    for key, value in sorted(config.items()):
+        namespace, _, name = key.partition(":")
+        if namespace == PROJECT:
+            values[name] = _decode(name, value)
+        elif namespace not in PROVIDER_NAMESPACES:
+            raise ConfigError(
+                f"{key}: '{namespace}' is neither this project's namespace ({PROJECT}) nor a provider's "
+                f"({', '.join(sorted(PROVIDER_NAMESPACES))}); did you mean {PROJECT}:{name}?"
+            )
+    try:
+        settings = Settings.model_validate(values)
+    except ValidationError as exc:
+        raise ConfigError(explain(exc.errors()[0])) from None
+    check_settings(settings)
+    return settings
+
+
+def _decode(name: str, value: Any) -> Any:
+    """A top-level value as the program receives it: the CLI passes every one as text, objects and lists as
+    JSON. Text is read by the key's declared type (so `protectResources: "true"` from `pulumi config set`
+    is true); inside objects, types must already match."""
+    field = Settings.model_fields.get(_snake(name))
+    if not isinstance(value, str) or field is None:
+        return value
+    kind = kind_of(field.annotation)
+    if kind in ("object", "map", "list"):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{PROJECT}:{name}: not valid structured config ({exc.msg})") from None
+    if kind == "boolean" and value in ("true", "false"):
+        return value == "true"
+    if kind in ("integer", "number"):
+        try:
+            return int(value) if kind == "integer" else float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _snake(alias: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in alias)
+
+
+# ---------------------------------------------------------------- refusals as one line
+
+
+def explain(error: ErrorDetails) -> str:
+    """The first validation error as `<key> = <value>: <what is allowed>`, in plain words."""
+    loc = list(error["loc"])
+    kind = error["type"]
+    ctx = error.get("ctx") or {}
+    value = error.get("input")
+    is_key = bool(loc) and loc[-1] == "[key]"
+    if is_key:
+        loc = loc[:-1]
+    if kind == "duplicate_name":
+        loc.append(ctx["key"])
+        value = ctx["key"]
+    path = _path(loc)
+    field, annotation = _field_at(loc)
+    if kind == "missing":
+        description = field.description if field is not None else ""
+        return f"{path}: required setting is missing ({description})"
+    if kind == "extra_forbidden":
+        allowed = sorted(_aliases(_model_at(loc[:-1])))
+        parent = _path(loc[:-1]) if len(loc) > 1 else PROJECT
+        return (
+            f"{path}: unknown setting in {parent}; allowed: {', '.join(allowed)}{did_you_mean(str(loc[-1]), allowed)}"
+        )
+    if is_key:
+        return f"{path}: invalid name; expected {ctx.get('meaning', error['msg'])}"
+    return f"{path}{_shown(value)}: {_allowed(kind, error, field, annotation, value)}"
+
+
+def _allowed(kind: str, error: ErrorDetails, field: FieldInfo | None, annotation: Any, value: Any) -> str:
+    ctx = error.get("ctx") or {}
+    quoted_number = isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
+    if kind == "literal_error":
+        choices = [str(c) for c in typing.get_args(unwrap(annotation))]
+        return f"not allowed; expected one of {', '.join(choices)}{did_you_mean(str(value), choices)}"
+    if kind in ("int_type", "int_parsing", "int_from_float"):
+        return "expected a whole number" + (", written without quotes" if quoted_number else "")
+    if kind in ("float_type", "float_parsing"):
+        return "expected a number" + (", written without quotes" if quoted_number else "")
+    if kind == "bool_type":
+        return "expected true or false" + (", written without quotes" if isinstance(value, str) else "")
+    if kind == "string_type":
+        return "expected text; write it in quotes"
+    if kind in ("model_type", "dict_type", "model_attributes_type"):
+        return "expected an object"
+    if kind in ("tuple_type", "list_type"):
+        return "expected a list"
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
+        low, high = bounds(field)
+        return f"out of range; allowed {low}..{high}"
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    return error["msg"]
+
+
+def _shown(value: Any) -> str:
+    # Objects and lists are named by their key; echoing them would not fit on one line.
+    return "" if isinstance(value, (Mapping, list, tuple)) and value else f" = {show(value)}"
+
+
+def _path(loc: list[Any]) -> str:
+    text = f"{PROJECT}:"
+    for index, part in enumerate(loc):
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if index else "") + str(part)
+    return text
+
+
+# ---------------------------------------------------------------- walking the models along an error's location
+
+
+def _aliases(model: type[BaseModel] | None) -> list[str]:
+    return [str(info.alias) for info in model.model_fields.values()] if model else []
+
+
+def _child(annotation: Any, part: Any) -> tuple[FieldInfo | None, Any]:
+    """One step down from a value of type `annotation` to its member `part`: (field, member type)."""
+    inner = unwrap(annotation)
+    if isinstance(inner, type) and issubclass(inner, BaseModel):
+        for info in inner.model_fields.values():
+            if info.alias == part:
+                return info, info.annotation
+        return None, None
+    origin = typing.get_origin(inner)
+    if origin is dict:
+        return None, typing.get_args(inner)[1]
+    if origin is tuple:
+        return None, typing.get_args(inner)[0]
+    return None, None
+
+
+def _field_at(loc: list[Any]) -> tuple[FieldInfo | None, Any]:
+    """The innermost declared field on the way to `loc`, and the type of the value at `loc`."""
+    annotation: Any = Settings
+    field: FieldInfo | None = None
+    for part in loc:
+        found, annotation = _child(annotation, part)
+        if annotation is None:
+            return None, None
+        if found is not None:
+            field = found
+    return field, annotation
+
+
+def _model_at(loc: list[Any]) -> type[BaseModel] | None:
+    annotation: Any = Settings
+    for part in loc:
+        _, annotation = _child(annotation, part)
+    inner = unwrap(annotation)
+    return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None

@@ -1,0 +1,318 @@
+"""The stack settings as typed models, one section per concern; the rules that span sections are in rules.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
+
+from components.apim.spec import SpecError, load_spec, operation_ids
+from components.settings.base import (
+    DISTINCT_ITEMS,
+    DISTINCT_NAMES,
+    LIST,
+    PROJECT,
+    PROJECT_DIR,
+    ConfigError,
+    DeploymentName,
+    Email,
+    EntryName,
+    HostName,
+    HttpsUrl,
+    Matches,
+    Region,
+    Section,
+)
+
+# ---------------------------------------------------------------- OpenAI backends
+
+ModelSku = Literal[
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+]
+UpgradeOption = Literal["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"]
+
+
+class DeploymentSettings(Section):
+    model: Annotated[
+        str, Matches(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-4o-mini (lowercase, digits, '.' and '-')")
+    ] = Field(description="Model name, e.g. gpt-4o or text-embedding-3-small.")
+    version: Annotated[str, Matches(r"[0-9A-Za-z.-]{1,32}", "a model version such as 2024-07-18 (in quotes)")] = Field(
+        description="Model version, e.g. 2024-11-20."
+    )
+    sku: ModelSku = Field("Standard", description="Deployment SKU (PTU SKUs end in ProvisionedManaged).")
+    capacity: int = Field(
+        10, ge=1, le=100_000, description="Units: thousands of tokens per minute, or PTUs for provisioned SKUs."
+    )
+    version_upgrade_option: UpgradeOption = Field(
+        "NoAutoUpgrade", description="When Azure may move the deployment to a newer model version."
+    )
+    content_filter: Annotated[
+        str, Matches(r"[A-Za-z0-9._-]{1,64}", "a content filter policy name such as Microsoft.DefaultV2")
+    ] = Field("Microsoft.DefaultV2", description="Content filter (RAI) policy name.")
+
+
+class OpenAiBackendSettings(Section):
+    location: Region = Field(description="Azure region of this OpenAI account.")
+    deployments: Annotated[dict[DeploymentName, DeploymentSettings], DISTINCT_NAMES] = Field(
+        description="Model deployments keyed by deployment name (the `deployment-id` clients call)."
+    )
+    priority: int = Field(1, ge=1, le=100, description="Pool priority: 1 is tried first (put PTU backends there).")
+    weight: int = Field(1, ge=1, le=1000, description="Share of traffic among backends of the same priority.")
+
+
+# ---------------------------------------------------------------- API Management
+
+ApimSku = Literal["Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"]
+NetworkMode = Literal["None", "External", "Internal"]
+
+
+class ApimSettings(Section):
+    publisher_email: Email = Field(description="Publisher e-mail shown in the developer portal and used for notices.")
+    publisher_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
+        description="Publisher (organisation) name."
+    )
+    sku: ApimSku = Field("Developer", description="API Management tier.")
+    capacity: int = Field(
+        1,
+        ge=1,
+        le=12,
+        description="Scale units (Developer: 1; Basic: 1-2; Standard: 1-4; Premium: 1-12; v2: 1-10).",
+    )
+    virtual_network_type: NetworkMode = Field(
+        "None", description="VNet injection: None, External, or Internal (Developer and Premium only)."
+    )
+
+
+# ---------------------------------------------------------------- products and limits
+
+QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
+
+
+class RateLimitSettings(Section):
+    calls: int = Field(ge=1, le=1_000_000, description="Requests allowed per renewal period, per subscription.")
+    renewal_period: int = Field(60, ge=1, le=300, description="Renewal period in seconds.")
+
+
+class TokenQuotaSettings(Section):
+    tokens: int = Field(ge=1, le=10**12, description="Tokens allowed per quota period, per subscription.")
+    period: QuotaPeriod = Field("Monthly", description="Quota period.")
+
+
+class ProductSettings(Section):
+    display_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
+        description="Display name in the developer portal."
+    )
+    description: Annotated[str, Matches(r".{0,1000}", "at most 1,000 characters")] = Field(
+        "", description="What the product is for."
+    )
+    approval_required: bool = Field(True, description="Whether an administrator approves each subscription.")
+    subscriptions_limit: int = Field(1, ge=1, le=1000, description="Subscriptions a user may hold for this product.")
+    rate_limit: RateLimitSettings | None = Field(
+        None, description="Request rate limit per subscription (omit for none)."
+    )
+    tokens_per_minute: int | None = Field(
+        None, ge=1, le=100_000_000, description="Token-per-minute limit per subscription (omit for none)."
+    )
+    token_quota: TokenQuotaSettings | None = Field(
+        None, description="Token quota per period per subscription (omit for none)."
+    )
+    monthly_budget: float | None = Field(
+        None, ge=0.01, le=10**9, description="Spend per month (pricing currency) before the budget alert fires."
+    )
+
+    @model_validator(mode="after")
+    def _has_a_limit(self) -> ProductSettings:
+        if self.rate_limit is None and self.tokens_per_minute is None and self.token_quota is None:
+            raise ValueError("every product needs rateLimit, tokensPerMinute or tokenQuota")
+        return self
+
+
+# ---------------------------------------------------------------- network and edge
+
+Cidr = Annotated[str, Matches(r"[0-9./]{9,18}", "an IPv4 CIDR block such as 10.20.0.0/24")]
+
+
+class SubnetSettings(Section):
+    app_gateway: Cidr = Field("10.20.0.0/24", description="Application Gateway subnet (at least /26; /24 recommended).")
+    apim: Cidr = Field("10.20.1.0/27", description="API Management subnet (at least /27).")
+    private_endpoints: Cidr = Field("10.20.2.0/27", description="Private endpoints subnet (at least /28).")
+
+
+# The smallest prefix each subnet may have (a larger number is a smaller subnet).
+SUBNET_MIN_SIZE = {"app_gateway": 26, "apim": 27, "private_endpoints": 28}
+
+
+class NetworkSettings(Section):
+    enabled: bool = Field(False, description="Create the VNet, NSGs, private endpoints and private DNS.")
+    address_space: Cidr = Field("10.20.0.0/16", description="VNet address space (CIDR).")
+    subnets: SubnetSettings = Field(SubnetSettings(), description="Subnet prefixes inside the address space.")
+    public_endpoints: bool = Field(
+        True,
+        description="Leave the OpenAI accounts and the Key Vault reachable from the internet "
+        "(false: private endpoints only).",
+    )
+    unsafe_allow_public_access_in_prod: bool = Field(
+        False, description="Explicit opt-in needed before a prod stack may keep public OpenAI/Key Vault access."
+    )
+
+
+WafMode = Literal["Detection", "Prevention"]
+WafRuleSet = Literal["OWASP_3.2", "Microsoft_DefaultRuleSet_2.1"]
+KeyVaultId = Annotated[
+    str,
+    Matches(
+        r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24})?",
+        "a Key Vault resource id: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/"
+        "vaults/<vault>",
+    ),
+]
+
+
+class EdgeSettings(Section):
+    enabled: bool = Field(False, description="Put an Application Gateway WAF_v2 in front of API Management.")
+    host_name: HostName = Field(
+        "api.example.com", description="Public host name clients call (the certificate must match)."
+    )
+    certificate_key_vault_id: KeyVaultId = Field(
+        "",
+        description="Resource id of an existing Key Vault (RBAC) that holds the listener certificate; managed "
+        "outside this stack, because the stack's own vault is private and created by the same deployment.",
+    )
+    certificate_secret_name: Annotated[str, Matches(r"[A-Za-z0-9-]{1,127}", "1-127 letters, digits and '-'")] = Field(
+        "gateway-tls", description="Name of the certificate (its secret) in that vault."
+    )
+    min_capacity: int = Field(0, ge=0, le=125, description="Autoscale lower bound (instances).")
+    max_capacity: int = Field(2, ge=2, le=125, description="Autoscale upper bound (instances).")
+    waf_mode: WafMode = Field("Prevention", description="WAF mode.")
+    rule_set: WafRuleSet = Field("Microsoft_DefaultRuleSet_2.1", description="Managed rule set.")
+
+
+# ---------------------------------------------------------------- monitoring
+
+
+class AlertThresholds(Section):
+    apim_server_error_percent: float = Field(
+        5, ge=0.1, le=100, description="APIM 5xx responses, % of requests over 15 min."
+    )
+    apim_backend_duration_ms: int = Field(
+        20000, ge=100, le=600_000, description="APIM average backend duration (ms) over 15 min."
+    )
+    apim_capacity_percent: int = Field(80, ge=1, le=100, description="APIM capacity % (classic tiers) over 15 min.")
+    openai_throttled_requests: int = Field(
+        50, ge=1, le=1_000_000, description="OpenAI 429 responses per account over 5 min."
+    )
+    openai_tokens_per_hour: int = Field(
+        5_000_000, ge=1, le=10**12, description="OpenAI processed tokens per account per hour."
+    )
+    unhealthy_hosts: int = Field(1, ge=1, le=100, description="Application Gateway unhealthy backend hosts.")
+    waf_blocked_requests: int = Field(100, ge=1, le=1_000_000, description="WAF blocked requests over 5 min.")
+    circuit_breaker_trips: int = Field(
+        1, ge=1, le=1_000_000, description="Backend-unavailable (circuit open) responses over 5 min."
+    )
+    gateway_limit_rejections: int = Field(
+        100, ge=1, le=1_000_000, description="Token-limit/quota 429s per product over 15 min."
+    )
+
+
+class MonitoringSettings(Section):
+    retention_days: int = Field(30, ge=30, le=730, description="Log Analytics retention in days.")
+    sampling_percentage: float = Field(
+        100, ge=0, le=100, description="Application Insights sampling for the API diagnostic."
+    )
+    log_body_bytes: int = Field(
+        0, ge=0, le=8192, description="Request/response body bytes logged (0 keeps bodies out of logs)."
+    )
+    alert_emails: Annotated[tuple[Email, ...], LIST, DISTINCT_ITEMS] = Field(
+        (), description="E-mail receivers of the action group."
+    )
+    alert_webhooks: Annotated[dict[DeploymentName, HttpsUrl], DISTINCT_NAMES] = Field(
+        {}, description="Webhook receivers keyed by name (https URLs; set them with `pulumi config set --secret`)."
+    )
+    thresholds: AlertThresholds = Field(AlertThresholds(), description="Alert thresholds.")
+
+
+class ModelPrice(Section):
+    input_per_1k: float = Field(ge=0, le=1000, description="Price of 1,000 prompt tokens.")
+    output_per_1k: float = Field(ge=0, le=1000, description="Price of 1,000 completion tokens.")
+
+
+# ---------------------------------------------------------------- the stack
+
+Environment = Literal["dev", "test", "prod"]
+AuthMode = Literal["managedIdentity", "apiKey"]
+OperationId = Annotated[str, Matches(r"[A-Za-z0-9_.-]+", "an operationId of the spec (letters, digits, '_', '.', '-')")]
+
+
+class Settings(Section):
+    """Every `aoai-gateway:*` key of a stack, validated once; rules.py checks what spans sections."""
+
+    environment: Environment = Field(description="Environment class; prod turns on hardening and mandatory policies.")
+    location: Region = Field(description="Primary Azure region (API Management, Key Vault, monitoring).")
+    owner: Annotated[str, Matches(r".{1,256}", "1 to 256 characters")] = Field(
+        description="Owner tag: team or person accountable."
+    )
+    cost_center: Annotated[str, Matches(r".{1,256}", "1 to 256 characters")] = Field(
+        description="costCenter tag for charge-back."
+    )
+    openai_backends: Annotated[dict[EntryName, OpenAiBackendSettings], DISTINCT_NAMES] = Field(
+        description="Azure OpenAI accounts keyed by name; each is a gateway backend."
+    )
+    apim: ApimSettings = Field(description="API Management service.")
+    products: Annotated[dict[EntryName, ProductSettings], DISTINCT_NAMES] = Field(
+        description="API Management products keyed by name, each with its limits."
+    )
+    workload: Annotated[
+        str, Matches(r"[a-z][a-z0-9]{1,9}", "2-10 lowercase letters or digits, starting with a letter")
+    ] = Field("aoaigw", description="Short workload name used in every resource name.")
+    name_suffix: Annotated[str, Matches(r"[a-z0-9]{0,6}", "up to 6 lowercase letters or digits")] = Field(
+        "", description="Suffix for globally unique names; empty derives a stable one from the stack."
+    )
+    auth_mode: AuthMode = Field(
+        "managedIdentity", description="How APIM authenticates to OpenAI: managedIdentity or apiKey (key in Key Vault)."
+    )
+    protect_resources: bool = Field(
+        False, description="Protect stateful resources (vault, accounts, APIM) from deletion."
+    )
+    spec_path: str = Field(
+        "specs/azure-openai-inference.json", description="OpenAPI spec of the inference API imported into APIM."
+    )
+    api_operations: Annotated[tuple[OperationId, ...], LIST, DISTINCT_ITEMS] = Field(
+        ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create"),
+        description="Operations (operationIds) of the spec to publish.",
+    )
+    inference_api_version: Annotated[
+        str, Matches(r"\d{4}-\d{2}-\d{2}(-preview)?", "a date such as 2024-10-21 (optionally -preview)")
+    ] = Field("2024-10-21", description="api-version clients use (stack output for SDKs).")
+    network: NetworkSettings = Field(NetworkSettings(), description="Private networking.")
+    edge: EdgeSettings = Field(EdgeSettings(), description="Application Gateway WAF in front of API Management.")
+    monitoring: MonitoringSettings = Field(MonitoringSettings(), description="Logs, metrics and alerts.")
+    pricing: Annotated[dict[DeploymentName, ModelPrice], DISTINCT_NAMES] = Field(
+        {}, description="Price per model name, for cost metrics, docs and budget alerts."
+    )
+    currency: Annotated[str, Matches(r"[A-Z]{3}", "a three-letter ISO currency code such as USD")] = Field(
+        "USD", description="Currency of the pricing table."
+    )
+
+    @property
+    def is_prod(self) -> bool:
+        return self.environment == "prod"
+
+    def api_spec(self) -> dict[str, Any]:
+        """Loads the spec named by specPath and checks that every published operation is in it."""
+        try:
+            spec = load_spec(PROJECT_DIR / self.spec_path)
+        except SpecError as exc:
+            raise ConfigError(f"{PROJECT}:specPath: {exc}") from None
+        available = operation_ids(spec)
+        for operation in self.api_operations:
+            if operation not in available:
+                raise ConfigError(
+                    f"{PROJECT}:apiOperations = {operation!r}: not an operation of {self.spec_path}; "
+                    f"it has {', '.join(available)}"
+                )
+        return spec
