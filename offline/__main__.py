@@ -12,7 +12,7 @@ from components.outputs import cost_sheet
 from components.settings import ConfigError, settings_from_config
 from offline import artefacts
 from offline.engine import PROJECT_DIR, run_program, stack_config
-from offline.policy import evaluate_policies, has_mandatory_violation
+from policies.offline import evaluate, has_mandatory_violation
 
 
 def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
@@ -20,7 +20,7 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
     values = dict(config) if config is not None else stack_config(stack)
     result = run_program(stack, values)
     resources = result.resources()
-    report = evaluate_policies(resources, stack)
+    report = evaluate(resources, stack=stack)
     files = artefacts.apiops_files(resources)
     out = out_root / stack
     artefacts.reset_dir(out)

@@ -9,8 +9,7 @@ import pytest
 
 from offline import __main__ as plan_cli
 from offline.engine import PlanResult
-from offline.policy import evaluate_policies, has_mandatory_violation
-from policies.offline import evaluate
+from policies.offline import evaluate, has_mandatory_violation
 from tests.conftest import plan_for, with_overrides
 from tools import docs
 
@@ -31,7 +30,7 @@ def violated(report: dict) -> set[str]:
 @pytest.mark.parametrize("fixture", ["dev_plan", "prod_plan"])
 def test_dev_and_prod_pass_every_mandatory_rule(fixture: str, request: pytest.FixtureRequest) -> None:
     result: PlanResult = request.getfixturevalue(fixture)
-    report = evaluate_policies(result.resources(), result.stack)
+    report = evaluate(result.resources(), stack=result.stack)
     assert len(report["rules"]) >= 40
     assert violated(report) == set()
     assert not has_mandatory_violation(report)

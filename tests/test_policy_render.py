@@ -309,34 +309,20 @@ def test_product_sections_all_inherit() -> None:
 @pytest.mark.parametrize(
     ("limits", "expected"),
     [
-        (
-            {"rate_limit": {"calls": 0, "renewal_period": 60}},
-            "rate_limit.calls must be an integer >= 1",
-        ),
-        (
-            {"rate_limit": {"calls": 10, "renewal_period": 301}},
-            "rate_limit.renewal_period must be an integer from 1 to 300",
-        ),
-        (
-            {"token_limit": {"tokens_per_minute": 1000.0}},
-            "token_limit.tokens_per_minute must be an integer >= 1",
-        ),
-        (
-            {"token_quota": {"tokens": 10, "period": "Quarterly"}},
-            "token_quota.period must be one of Hourly, Daily",
-        ),
-        (
-            {"token_quota": {"tokens": -1, "period": "Daily"}},
-            "token_quota.tokens must be an integer >= 1",
-        ),
+        ({"rate_limit": {"calls": 0, "renewal_period": 60}}, '<rate-limit-by-key> calls="0"'),
+        ({"rate_limit": {"calls": 10, "renewal_period": 301}}, '<rate-limit-by-key> renewal-period="301"'),
+        ({"token_limit": {"tokens_per_minute": 1000.0}}, '<azure-openai-token-limit> tokens-per-minute="1000.0"'),
+        ({"token_quota": {"tokens": 10, "period": "Quarterly"}}, '<azure-openai-token-limit> token-quota-period='),
+        ({"token_quota": {"tokens": -1, "period": "Daily"}}, '<azure-openai-token-limit> token-quota="-1"'),
     ],
 )
-def test_unusable_product_limits_are_refused_naming_the_product(limits: dict[str, object], expected: str) -> None:
+def test_limits_apim_would_refuse_never_reach_a_resource(limits: dict[str, object], expected: str) -> None:
+    """The settings validate limits once; should a bad value reach the template, the linter stops it."""
     with pytest.raises(PolicyRenderError) as raised:
         _render_product(_product_context(product="silver", **limits))
     message = _one_line_error(raised)
-    assert message.startswith("product.xml.j2:")
-    assert f"product 'silver': {expected}" in message
+    assert message.startswith("product.xml.j2 (rendered):")
+    assert expected in message and message.endswith("[attribute-value]")
 
 
 # --- escaping and determinism ------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
+from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, TokenQuotaPeriod
 from components.apim.spec import SpecError, load_spec, operation_ids
 from components.settings.base import (
     DISTINCT_ITEMS,
@@ -90,17 +91,15 @@ class ApimSettings(Section):
 
 # ---------------------------------------------------------------- products and limits
 
-QuotaPeriod = Literal["Hourly", "Daily", "Weekly", "Monthly", "Yearly"]
-
 
 class RateLimitSettings(Section):
     calls: int = Field(ge=1, le=1_000_000, description="Requests allowed per renewal period, per subscription.")
-    renewal_period: int = Field(60, ge=1, le=300, description="Renewal period in seconds.")
+    renewal_period: int = Field(60, ge=1, le=RATE_LIMIT_MAX_RENEWAL_SECONDS, description="Renewal period in seconds.")
 
 
 class TokenQuotaSettings(Section):
     tokens: int = Field(ge=1, le=10**12, description="Tokens allowed per quota period, per subscription.")
-    period: QuotaPeriod = Field("Monthly", description="Quota period.")
+    period: TokenQuotaPeriod = Field("Monthly", description="Quota period.")
 
 
 class ProductSettings(Section):

@@ -20,7 +20,7 @@ from ._props import (
     strip_references,
     text,
 )
-from ._xml import SECTIONS, PolicyXmlError, parse_policy
+from .apim_xml import SECTIONS, PolicyXmlError, inheritance_problem, parse_policy
 
 SERVICE = "azure-native:apimanagement:ApiManagementService"
 API = "azure-native:apimanagement:Api"
@@ -252,15 +252,11 @@ def _keeps_base(args, config):
         if element is None:
             yield f"the <{section}> section is missing; add it containing <base />."
             continue
-        has_base = element.find("base") is not None  # a direct child: nested in <choose> it is conditional
-        forwards = element.find(".//forward-request") is not None
-        if section == "backend" and forwards and has_base:
-            yield (
-                "<backend> keeps <base /> and also forwards the request itself, so the request is sent "
-                "twice; drop <base /> from this <backend>."
-            )
-        elif not has_base and not (section == "backend" and forwards):
-            yield f"<{section}> does not keep <base />, so policies of the enclosing scopes are skipped."
+        problem = inheritance_problem(
+            section, has_base=element.find("base") is not None, forwards=element.find(".//forward-request") is not None
+        )
+        if problem:
+            yield problem[1] + "."
 
 
 def _literal_key_findings(root):

@@ -4,7 +4,7 @@ import pytest
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policies.rules._props import Redacted, dig, flag, is_reference, leaf, looks_like_credential
-from policies.rules._xml import PolicyXmlError, parse_policy
+from policies.rules.apim_xml import PolicyXmlError, parse_policy
 
 
 def test_dig_follows_keys_and_indexes_and_tolerates_absence():

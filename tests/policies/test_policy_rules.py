@@ -558,7 +558,7 @@ def test_base_only_inside_a_choose_does_not_count():
         inbound='<choose><when condition="@(true)"><base /></when></choose>', backend="<base />"
     )
     [violation] = _entry([policy_resource("ApiPolicy", conditional)], "apim-policy-keeps-base")["violations"]
-    assert violation["message"].startswith("<inbound> does not keep <base />")
+    assert violation["message"].startswith("<inbound> has no <base />")
 
 
 def test_named_value_fed_by_a_secret_must_itself_be_secret():

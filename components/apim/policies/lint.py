@@ -9,9 +9,11 @@ from typing import Literal
 
 from lxml import etree
 
+from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, TOKEN_QUOTA_PERIODS
+from policies.rules.apim_xml import SECTIONS, inheritance_problem
+
 Scope = Literal["global", "api", "operation", "product", "fragment"]
 
-SECTIONS: tuple[str, ...] = ("inbound", "backend", "outbound", "on-error")
 SCOPES: frozenset[str] = frozenset({"global", "api", "operation", "product", "fragment"})
 _INHERITING_SCOPES = frozenset({"api", "operation", "product"})
 _SCOPE_ORDER = ("global", "product", "api", "operation", "fragment")
@@ -108,7 +110,7 @@ _TOKEN_LIMIT = Spec(
     choices=((("tokens-per-minute",), ("token-quota", "token-quota-period")),),
     pairs=(("token-quota", "token-quota-period"),),
     values={
-        "token-quota-period": frozenset({"Hourly", "Daily", "Weekly", "Monthly", "Yearly"}),
+        "token-quota-period": TOKEN_QUOTA_PERIODS,
         "estimate-prompt-tokens": _BOOL,
     },
     ranges={"tokens-per-minute": (1, None), "token-quota": (1, None)},
@@ -128,7 +130,7 @@ _SET_HEADER = Spec(
 _SET_STATUS = Spec(required=("code", "reason"), ranges={"code": (100, 599)})
 _SET_BODY = Spec(sections=frozenset({"inbound", "outbound", "backend"}), content=ANY)
 _MANAGED_IDENTITY = Spec(sections=_INBOUND, required=("resource",), values={"ignore-error": _BOOL})
-_RATE_LIMIT_WINDOW = {"calls": (1, None), "renewal-period": (1, 300)}
+_RATE_LIMIT_WINDOW = {"calls": (1, None), "renewal-period": (1, RATE_LIMIT_MAX_RENEWAL_SECONDS)}
 _RATE_LIMIT_OPERATION = Spec(
     required=("calls", "renewal-period"),
     choices=((("name",), ("id",)),),
@@ -435,28 +437,12 @@ class _Linter:
                     "base-not-allowed",
                     "<base /> at global scope has no parent scope to inherit from; remove it",
                 )
-        elif name == "backend" and self.scope in _INHERITING_SCOPES:
-            forwards = list(section.iter("forward-request"))
-            if bases and forwards:
-                self.report(
-                    _line(bases[0]),
-                    "backend-double-forward",
-                    f"<backend> forwards the request itself (line {_line(forwards[0])}) "
-                    "and also says <base />, which forwards it a second time; remove <base />",
-                )
-            elif not bases and not forwards:
-                self.report(
-                    _line(section),
-                    "backend-no-forward",
-                    "<backend> neither says <base /> nor has a <forward-request>, so the request "
-                    "is never sent; add <base />",
-                )
-        elif not bases and self.scope in _INHERITING_SCOPES:
-            self.report(
-                _line(section),
-                "missing-base",
-                f"<{name}> has no <base />, so the parent scope's {name} policies are skipped; add <base />",
-            )
+        elif self.scope in _INHERITING_SCOPES:
+            forwards = next(section.iter("forward-request"), None)
+            problem = inheritance_problem(name, has_base=bool(bases), forwards=forwards is not None)
+            if problem:
+                rule, message = problem
+                self.report(_line(bases[0] if bases else section), rule, message)
         self.check_policies(section, section=name, container=f"<{name}>", top=True)
 
     def check_text(self, element: etree._Element, container: str) -> None:

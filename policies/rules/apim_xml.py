@@ -1,4 +1,6 @@
-"""Parsing APIM policy documents, whose C# expressions (@(...), @{...}) are not valid XML as written."""
+"""APIM policy documents: parsing them (C# expressions @(...), @{...} are not valid XML as written) and the
+inheritance rule every section below global scope follows. Dependency-free: the APIM linter in components/
+and the policy pack both apply the rule from here, so they cannot disagree."""
 
 from __future__ import annotations
 
@@ -10,6 +12,35 @@ SECTIONS = ("inbound", "backend", "outbound", "on-error")
 
 class PolicyXmlError(ValueError):
     pass
+
+
+def inheritance_problem(section: str, *, has_base: bool, forwards: bool) -> tuple[str, str] | None:
+    """(rule id, message) when a section of an API, product or operation policy breaks inheritance, else None.
+
+    `has_base`: <base /> is a direct child of the section (nested in <choose> it is conditional);
+    `forwards`: a <forward-request> sits anywhere in it (e.g. inside <retry>). A <backend> that forwards the
+    request itself must not also say <base />, or the parent scope forwards it a second time.
+    """
+    if section == "backend":
+        if has_base and forwards:
+            return (
+                "backend-double-forward",
+                "<backend> forwards the request itself and also says <base />, so the request is sent twice; "
+                "remove <base />",
+            )
+        if not has_base and not forwards:
+            return (
+                "backend-no-forward",
+                "<backend> neither says <base /> nor has a <forward-request>, so the request is never sent; "
+                "add <base />",
+            )
+        return None
+    if not has_base:
+        return (
+            "missing-base",
+            f"<{section}> has no <base />, so the parent scope's {section} policies are skipped; add <base />",
+        )
+    return None
 
 
 def parse_policy(document: str) -> ET.Element:
