@@ -52,6 +52,7 @@ hooks: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/zizmor --offline .github/workflows
 
 clean:
 	rm -rf build bench/results.json
