@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native.network as network
 import pulumi_azure_native.privatedns as privatedns
 
+from components import nsg_rules
 from components.naming import Namer
+from components.nsg_rules import NsgRule
 from components.settings.models import NetworkSettings
 from components.shared import diagnostic_setting
 
@@ -20,8 +22,6 @@ KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
 APIM_DNS_ZONE = "azure-api.net"
 # The host names classic APIM serves in a VNet, as labels under azure-api.net ("" is the gateway).
 APIM_HOST_LABELS = ("", "portal", "developer", "management", "scm")
-
-_DENY_ALL_PRIORITY = 4096
 
 
 @dataclass
@@ -35,208 +35,26 @@ class NetworkArgs:
     workspace_id: pulumi.Input[str] | None = None
 
 
-def _rule(
-    name: str,
-    priority: int,
-    *,
-    source: str,
-    ports: Sequence[str],
-    destination: str = "*",
-    protocol: str = "Tcp",
-    direction: str = "Inbound",
-    access: str = "Allow",
-    description: str,
-) -> network.SecurityRuleArgs:
-    return network.SecurityRuleArgs(
-        name=name,
-        priority=priority,
-        direction=direction,
-        access=access,
-        protocol=protocol,
-        source_address_prefix=source,
-        source_port_range="*",
-        destination_address_prefix=destination,
-        destination_port_range=ports[0] if len(ports) == 1 else None,
-        destination_port_ranges=list(ports) if len(ports) > 1 else None,
-        description=description,
-    )
-
-
-def _deny_all_inbound() -> network.SecurityRuleArgs:
-    return _rule(
-        "DenyAllInbound",
-        _DENY_ALL_PRIORITY,
-        source="*",
-        ports=["*"],
-        protocol="*",
-        access="Deny",
-        description="Anything not allowed above; replaces the default rule that admits the whole VNet.",
-    )
-
-
-def app_gateway_rules() -> list[network.SecurityRuleArgs]:
-    """Application Gateway v2: client ports from the internet, its infrastructure ports, and nothing else."""
-    return [
-        _rule(
-            "AllowHttpsFromInternet",
-            100,
-            source="Internet",
-            ports=["443"],
-            description="Clients reach the HTTPS listener.",
-        ),
-        _rule(
-            "AllowHttpFromInternet",
-            110,
-            source="Internet",
-            ports=["80"],
-            description="Only to redirect clients to HTTPS.",
-        ),
-        # Required by v2: the platform manages the instances on these ports (certificate-protected).
-        _rule(
-            "AllowGatewayManager",
-            120,
-            source="GatewayManager",
-            ports=["65200-65535"],
-            description="Application Gateway v2 infrastructure communication.",
-        ),
-        _rule(
-            "AllowAzureLoadBalancer",
-            130,
-            source="AzureLoadBalancer",
-            ports=["*"],
-            protocol="*",
-            description="Azure load balancer health probes.",
-        ),
-        _deny_all_inbound(),
-        # Outbound stays on the defaults: Application Gateway v2 refuses to run with internet egress denied.
-    ]
-
-
-def apim_rules(
-    virtual_network_type: str, subnet_prefix: str, app_gateway_prefix: str
+def security_rules(
+    rules: Sequence[NsgRule], prefixes: Mapping[str, str], virtual_network_type: str
 ) -> list[network.SecurityRuleArgs]:
-    """Classic APIM injected in a VNet (stv2): the ports of Microsoft's VNet configuration reference."""
-    rules = [
-        _rule(
-            "AllowApimManagement",
-            100,
-            source="ApiManagement",
-            destination="VirtualNetwork",
-            ports=["3443"],
-            description="Management endpoint for the Azure portal and ARM (ApiManagement service tag).",
-        ),
-        _rule(
-            "AllowAzureLoadBalancer",
-            110,
-            source="AzureLoadBalancer",
-            destination="VirtualNetwork",
-            ports=["6390"],
-            description="Azure infrastructure load balancer.",
-        ),
-        _rule(
-            "AllowHttpsFromAppGateway",
-            120,
-            source=app_gateway_prefix,
-            destination="VirtualNetwork",
-            ports=["443"],
-            description="API calls and health probes forwarded by the Application Gateway.",
-        ),
-        # Between APIM's own units: internal cache and rate-limit counter sync (needed once scaled out).
-        _rule(
-            "AllowApimCacheSync",
-            130,
-            source=subnet_prefix,
-            destination=subnet_prefix,
-            ports=["6381-6383"],
-            description="Cache between APIM units.",
-        ),
-        _rule(
-            "AllowApimRateLimitSync",
-            140,
-            source=subnet_prefix,
-            destination=subnet_prefix,
-            ports=["4290"],
-            protocol="Udp",
-            description="Rate-limit counter sync between APIM units.",
-        ),
-    ]
-    if virtual_network_type == "External":
-        rules.append(
-            _rule(
-                "AllowHttpsFromInternet",
-                150,
-                source="Internet",
-                destination="VirtualNetwork",
-                ports=["443"],
-                description="External mode: clients call the gateway's public endpoint.",
-            )
-        )
-    rules.append(_deny_all_inbound())
-    # The dependencies APIM cannot run without. Other egress (certificate revocation lists, DNS, NTP,
-    # Windows updates) also goes to the internet, so egress is not denied here; lock it down with a
-    # firewall and user-defined routes instead.
-    rules += [
-        _rule(
-            "AllowStorage",
-            100,
-            direction="Outbound",
-            source="VirtualNetwork",
-            destination="Storage",
-            ports=["443"],
-            description="Azure Storage (configuration, developer portal).",
-        ),
-        _rule(
-            "AllowSql",
-            110,
-            direction="Outbound",
-            source="VirtualNetwork",
-            destination="Sql",
-            ports=["1433"],
-            description="Azure SQL (service configuration).",
-        ),
-        _rule(
-            "AllowKeyVault",
-            120,
-            direction="Outbound",
-            source="VirtualNetwork",
-            destination="AzureKeyVault",
-            ports=["443"],
-            description="Key Vault named values and certificates.",
-        ),
-        _rule(
-            "AllowAzureMonitor",
-            130,
-            direction="Outbound",
-            source="VirtualNetwork",
-            destination="AzureMonitor",
-            ports=["1886", "443"],
-            description="Diagnostics logs, metrics and Application Insights.",
-        ),
-        _rule(
-            "AllowEntraId",
-            140,
-            direction="Outbound",
-            source="VirtualNetwork",
-            destination="AzureActiveDirectory",
-            ports=["443"],
-            description="Managed identity tokens for OpenAI and Key Vault.",
-        ),
-    ]
-    return rules
-
-
-def private_endpoint_rules(subnet_prefix: str) -> list[network.SecurityRuleArgs]:
-    """Private endpoints only serve HTTPS to the VNet (OpenAI and Key Vault both listen on 443)."""
+    """A subnet's rule table as NSG rules, subnet placeholders filled in and mode-specific rows kept or dropped."""
     return [
-        _rule(
-            "AllowHttpsFromVirtualNetwork",
-            100,
-            source="VirtualNetwork",
-            destination=subnet_prefix,
-            ports=["443"],
-            description="OpenAI and Key Vault over their private endpoints.",
-        ),
-        _deny_all_inbound(),
+        network.SecurityRuleArgs(
+            name=rule.name,
+            priority=rule.priority,
+            direction=rule.direction,
+            access=rule.access,
+            protocol=rule.protocol,
+            source_address_prefix=rule.source.format_map(prefixes),
+            source_port_range="*",
+            destination_address_prefix=rule.destination.format_map(prefixes),
+            destination_port_range=rule.ports[0] if len(rule.ports) == 1 else None,
+            destination_port_ranges=list(rule.ports) if len(rule.ports) > 1 else None,
+            description=rule.description,
+        )
+        for rule in rules
+        if rule.only_if in (None, virtual_network_type)
     ]
 
 
@@ -265,20 +83,16 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        # key -> (name instance, prefix, NSG rules, private endpoint network policies)
+        by_name = prefixes.model_dump()
+        # key -> (name instance, prefix, NSG rule table, private endpoint network policies)
         plans = {
-            "app-gateway": ("agw", prefixes.app_gateway, app_gateway_rules(), None),
-            "apim": (
-                "apim",
-                prefixes.apim,
-                apim_rules(args.apim_virtual_network_type, prefixes.apim, prefixes.app_gateway),
-                None,
-            ),
+            "app-gateway": ("agw", prefixes.app_gateway, nsg_rules.APP_GATEWAY, None),
+            "apim": ("apim", prefixes.apim, nsg_rules.APIM, None),
             # NSG rules reach private endpoint NICs only with this policy on.
             "private-endpoints": (
                 "pep",
                 prefixes.private_endpoints,
-                private_endpoint_rules(prefixes.private_endpoints),
+                nsg_rules.PRIVATE_ENDPOINTS,
                 "NetworkSecurityGroupEnabled",
             ),
         }
@@ -290,7 +104,7 @@ class Network(pulumi.ComponentResource):
                 network_security_group_name=namer.name("nsg", instance),
                 resource_group_name=args.resource_group_name,
                 location=args.location,
-                security_rules=rules,
+                security_rules=security_rules(rules, by_name, args.apim_virtual_network_type),
                 tags=args.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )

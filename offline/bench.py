@@ -85,17 +85,17 @@ def _child(kind: str, out: Path) -> None:
             def call(self, args: Any) -> tuple[dict[str, Any], list[tuple[str, str]]]:
                 return {}, []
 
-        from offline.engine import skip_work_mocks_discard
-
-        skip_work_mocks_discard()
-        pulumi.runtime.set_mocks(_Echo(), project=PROJECT, stack="floor", preview=False)
-        import pulumi_azure_native.resources as resources
-
-        resources.ResourceGroup("floor", resource_group_name="rg-floor", location="swedencentral")
         from pulumi.runtime.stack import wait_for_rpcs
         from pulumi.runtime.sync_await import _sync_await
 
-        _sync_await(wait_for_rpcs())
+        from offline import sdk_shortcuts
+
+        pulumi.runtime.set_mocks(_Echo(), project=PROJECT, stack="floor", preview=False)
+        import pulumi_azure_native.resources as resources
+
+        with sdk_shortcuts.applied():
+            resources.ResourceGroup("floor", resource_group_name="rg-floor", location="swedencentral")
+            _sync_await(wait_for_rpcs())
         return
     from offline.__main__ import write_plan
 

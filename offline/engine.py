@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import runpy
@@ -11,15 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import pulumi.resource
 import yaml
-from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT, PROJECT_DIR, ConfigError
+from offline import sdk_shortcuts
 from offline.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
 
 
@@ -72,34 +71,6 @@ def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     return values
 
 
-def skip_work_mocks_discard() -> None:
-    """Skips SDK bookkeeping whose only reader is a real engine; the mock monitor never looks at it.
-
-    - `Resource.__init__` collapses every alias into a URN Output up front (azure-native declares an
-      alias per past API version) for engines without alias-spec support;
-    - each registration then resolves those aliases into alias specs, and captures a stack trace
-      and source position for the engine's diagnostics.
-    `MockMonitor.RegisterResource` reads none of it, and under mocks it was most of the plan's time.
-    What the program declares, and what the plan records, is unchanged.
-    """
-    pulumi.resource.collapse_alias_to_urn = _alias_unchanged  # type: ignore[assignment]
-    runtime_resource.prepare_aliases = _no_aliases
-    runtime_resource._get_stack_trace = source_pb2.StackTrace
-    runtime_resource._get_source_position = _no_source_position  # type: ignore[assignment]
-
-
-def _alias_unchanged(alias: Any, name: str, type_: str, parent: Any) -> Any:
-    return alias
-
-
-async def _no_aliases(resource: Any, resource_options: Any, supports_alias_specs: bool) -> list[Any]:
-    return []
-
-
-def _no_source_position(stack_trace: Any) -> None:
-    return None
-
-
 def _without_ciphertext(value: Any) -> Any:
     """Secret config values (`secure: ...`, also nested, from `--secret --path`) cannot be decrypted
     without the CLI: the plan stands "[secret]" in for them."""
@@ -139,15 +110,16 @@ def run_program(
     *,
     project_dir: Path = PROJECT_DIR,
     program: Callable[[], None] | None = None,
+    shortcuts: bool = True,
 ) -> PlanResult:
     """Runs __main__.py (or `program`, for component tests) under mocks.
 
-    `config` replaces the stack file; tests pass fixture configs this way.
+    `config` replaces the stack file; tests pass fixture configs this way. `shortcuts=False` takes the plain
+    path through the SDK (offline/sdk_shortcuts.py), which must record the same plan.
     """
     values = dict(config) if config is not None else stack_config(stack, project_dir)
     pulumi.runtime.set_all_config({k: _as_config_string(v) for k, v in values.items()})
     runtime_settings.set_root_resource(None)  # type: ignore[arg-type]
-    skip_work_mocks_discard()
     mocks = AzureMocks()
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
@@ -164,7 +136,8 @@ def run_program(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        _sync_await(run_pulumi_func(program or run_main))
+        with sdk_shortcuts.applied() if shortcuts else contextlib.nullcontext():
+            _sync_await(run_pulumi_func(program or run_main))
     finally:
         if collecting:
             gc.enable()

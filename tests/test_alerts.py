@@ -12,15 +12,8 @@ import pulumi
 import pytest
 
 from components.naming import Namer
-from components.observability.alerts import (
-    CLASSIC_APIM_SKUS,
-    Alerts,
-    AlertsArgs,
-    kql_real,
-    kql_string,
-    price_table,
-    spend_pace_query,
-)
+from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
+from components.observability.kql import kql_real, kql_string, price_table, spend_pace_query
 from components.outputs import deployment_prices
 from components.settings import Settings
 from components.settings.models import ApimSku

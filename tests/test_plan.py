@@ -159,3 +159,40 @@ def test_the_program_imports_only_its_runtime_requirements() -> None:
     )
     result = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr.strip().splitlines()[-1:]
+
+
+def test_the_sdk_shortcuts_fit_the_pinned_sdk_and_change_nothing_in_the_plan() -> None:
+    from offline import sdk_shortcuts
+    from offline.engine import run_program
+
+    assert sdk_shortcuts.missing() == [], "the pinned SDK still has every function the shortcuts replace"
+    fast = run_program("prod").resources()
+    plain = run_program("prod", shortcuts=False).resources()
+    assert fast, "the plan declares resources"
+    assert json.dumps(fast, sort_keys=True) == json.dumps(plain, sort_keys=True)
+
+
+def test_an_sdk_without_what_a_shortcut_replaces_takes_the_plain_path(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import pulumi.resource
+
+    from offline import sdk_shortcuts
+
+    original = pulumi.resource.collapse_alias_to_urn
+    monkeypatch.delattr(pulumi.resource, "collapse_alias_to_urn")
+    monkeypatch.setattr(sdk_shortcuts, "_noticed", False)
+    assert sdk_shortcuts.missing() == ["pulumi.resource.collapse_alias_to_urn"]
+    with sdk_shortcuts.applied() as fast:
+        assert fast is False
+        assert not hasattr(pulumi.resource, "collapse_alias_to_urn"), "nothing was replaced"
+        from pulumi.runtime import resource as runtime_resource
+
+        assert runtime_resource.prepare_aliases.__module__ == "pulumi.runtime.resource"
+    notice = capsys.readouterr().err
+    assert notice.count("\n") == 1 and "planning without the SDK shortcuts" in notice
+    monkeypatch.setattr(pulumi.resource, "collapse_alias_to_urn", original, raising=False)
+    with sdk_shortcuts.applied() as fast:
+        assert fast is True
+        assert pulumi.resource.collapse_alias_to_urn is not original
+    assert pulumi.resource.collapse_alias_to_urn is original, "the originals come back after the plan"

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
-import components.observability.alerts as alerts
-from components.observability.alerts import WorkbookRenderError, render_workbook, workbook_context
+import components.observability.workbook as workbook
+from components.observability.kql import GATEWAY_REJECTION
+from components.observability.workbook import WorkbookRenderError, render_workbook, workbook_context
 from tests.conftest import of_type
 from tests.test_alerts import (
     APIM_ID,
@@ -150,7 +151,7 @@ def test_charts_cover_tokens_cost_throttling_latency_and_backends() -> None:
 
 def test_429_chart_tells_gateway_limits_from_backend_throttling() -> None:
     query = next(i for i in queries(rendered()) if i["name"] == "429-by-source")["content"]["query"]
-    assert alerts.GATEWAY_REJECTION in query
+    assert GATEWAY_REJECTION in query
     assert "BackendResponseCode == 429" in query
 
 
@@ -181,10 +182,10 @@ def test_missing_context_names_the_template_and_variable() -> None:
 
 
 def test_invalid_json_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    original = alerts._ENV.loader
+    original = workbook._ENV.loader
     assert original is not None
     loader = ChoiceLoader([DictLoader({"broken.json.j2": '{"version": "Notebook/1.0", "items": [}'}), original])
-    monkeypatch.setattr(alerts._ENV, "loader", loader)
+    monkeypatch.setattr(workbook._ENV, "loader", loader)
     with pytest.raises(WorkbookRenderError, match=r"broken\.json\.j2 \(rendered\):1:.*not valid JSON"):
         render_workbook(context(), template="broken.json.j2")
 
