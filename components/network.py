@@ -49,8 +49,8 @@ def security_rules(
             source_address_prefix=rule.source.format_map(prefixes),
             source_port_range="*",
             destination_address_prefix=rule.destination.format_map(prefixes),
-            destination_port_range=rule.ports[0] if len(rule.ports) == 1 else None,
-            destination_port_ranges=list(rule.ports) if len(rule.ports) > 1 else None,
+            destination_port_range=rule.ports if "," not in rule.ports else None,
+            destination_port_ranges=rule.ports.split(",") if "," in rule.ports else None,
             description=rule.description,
         )
         for rule in rules

@@ -83,6 +83,7 @@ class Matches:
         json_schema = handler(schema)
         # JSON Schema patterns search; the setting must match whole.
         json_schema["pattern"] = f"^(?:{self.regex})$"
+        json_schema["x-expected"] = self.meaning
         return json_schema
 
 
@@ -157,7 +158,13 @@ def _known_region(value: str) -> str:
 Region = Annotated[
     str,
     AfterValidator(_known_region),
-    WithJsonSchema({"type": "string", "enum": sorted(REGION_ABBREVIATIONS)}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": sorted(REGION_ABBREVIATIONS),
+            "x-expected": "an Azure region name such as swedencentral",
+        }
+    ),
 ]
 
 
