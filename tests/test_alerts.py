@@ -269,6 +269,7 @@ def test_spend_rule_only_for_products_with_a_budget() -> None:
 def test_alert_names_output_lists_every_rule() -> None:
     for result in (full(), reduced()):
         names = [r["inputs"]["ruleName"] for r in rules(result)]
+        assert names, "the alerts component declared no rule"
         assert sorted(result.outputs["alertNames"]) == sorted(names)
         assert len(set(names)) == len(names)
         assert all(name.startswith("alrt-aoaigw-prod-") and len(name) <= 260 for name in names)
@@ -279,7 +280,9 @@ def test_alert_names_output_lists_every_rule() -> None:
 
 @pytest.mark.parametrize("variant", [full, reduced], ids=["full", "reduced"])
 def test_every_rule_targets_the_action_group_and_is_tagged(variant: Any) -> None:
-    for rule in rules(variant()):
+    found = rules(variant())
+    assert {rule["type"].rsplit(":", 1)[-1] for rule in found} == {"MetricAlert", "ScheduledQueryRule"}
+    for rule in found:
         inputs = rule["inputs"]
         if rule["type"].endswith("MetricAlert"):
             assert inputs["actions"] == [{"actionGroupId": ACTION_GROUP_ID}], rule["name"]
@@ -291,7 +294,9 @@ def test_every_rule_targets_the_action_group_and_is_tagged(variant: Any) -> None
 
 
 def test_every_rule_has_a_description_on_call_can_act_on() -> None:
-    for rule in rules(full()):
+    found = rules(full())
+    assert found, "the alerts component declared no rule"
+    for rule in found:
         description = rule["inputs"]["description"]
         assert len(description) >= 150, f"{rule['name']}: description too short to act on"
         assert "First steps" in description, f"{rule['name']}: description must say what to do first"
@@ -317,6 +322,7 @@ def test_metric_alert_scopes_match_their_metrics() -> None:
         assert inputs["location"] == "global"
         criteria = inputs["criteria"]
         assert criteria["odataType"] == "Microsoft.Azure.Monitor.SingleResourceMultipleMetricCriteria"
+        assert criteria["allOf"], f"{key}: no criterion"
         for criterion in criteria["allOf"]:
             assert criterion["metricNamespace"].lower() == resource_type(expected_scope[key]), key
             check_metric(
@@ -328,7 +334,9 @@ def test_metric_alert_scopes_match_their_metrics() -> None:
 
 
 def test_log_alert_scopes_match_the_tables_they_read() -> None:
-    for rule in of_type(full(), "monitor:ScheduledQueryRule"):
+    log_alerts = of_type(full(), "monitor:ScheduledQueryRule")
+    read: set[str] = set()
+    for rule in log_alerts:
         inputs = rule["inputs"]
         assert inputs["kind"] == "LogAlert"
         assert inputs["location"] == settings_for("prod").location
@@ -336,16 +344,21 @@ def test_log_alert_scopes_match_the_tables_they_read() -> None:
         tables = tables_in(query)
         assert tables, f"{rule['name']}: no table found in its query"
         assert tables <= TABLES, f"{rule['name']}: unknown table(s) {sorted(tables - TABLES)}"
+        read |= tables
         if "ApiManagementGatewayLogs" in tables:
             assert inputs["scopes"] == [APIM_ID], "gateway log alerts read the APIM service's own logs"
         if "AppMetrics" in tables:
             assert inputs["scopes"] == [WORKSPACE_ID]
-            assert f"_ResourceId =~ {kql_string(APP_INSIGHTS_ID)}" in query, "token metrics of this stack only"
+            assert f'_ResourceId =~ "{APP_INSIGHTS_ID}"' in query, "token metrics of this stack only"
+    # Both scope rules above apply to some alert; otherwise they would check nothing.
+    assert {"ApiManagementGatewayLogs", "AppMetrics"} <= read
 
 
 def test_log_alert_windows_fit_what_azure_accepts() -> None:
     minutes = {"PT1M": 1, "PT5M": 5, "PT15M": 15, "PT30M": 30, "PT1H": 60, "PT6H": 360, "P1D": 1440, "P2D": 2880}
-    for rule in of_type(full(), "monitor:ScheduledQueryRule"):
+    log_alerts = of_type(full(), "monitor:ScheduledQueryRule")
+    assert log_alerts, "no log alert to check"
+    for rule in log_alerts:
         inputs = rule["inputs"]
         window, frequency = minutes[inputs["windowSize"]], minutes[inputs["evaluationFrequency"]]
         assert frequency <= window <= 2880, rule["name"]
@@ -378,17 +391,20 @@ def test_thresholds_come_from_the_stack_config() -> None:
         criterion = rule["inputs"]["criteria"]["allOf"][0]
         assert criterion["threshold"] == getattr(thresholds, field), key
         checked += 1
+    assert checked > 0, "no rule has a configured threshold"
     assert checked == len(by_key(full())) - sum(k.startswith("spend-") for k in by_key(full()))
 
 
 def test_429_alerts_filter_throttled_status_and_waf_counts_blocks_only() -> None:
+    def dimensions(rule: dict[str, Any]) -> dict[str, Any]:
+        return {d["name"]: d["values"] for d in rule["inputs"]["criteria"]["allOf"][0].get("dimensions", [])}
+
     rules_by_key = by_key(full())
-    for key, rule in rules_by_key.items():
-        dims = {d["name"]: d["values"] for d in rule["inputs"]["criteria"]["allOf"][0].get("dimensions", [])}
-        if key.startswith("oai-429-"):
-            assert dims == {"StatusCode": ["429"]}
-        if key == "agw-waf-blocks":
-            assert dims == {"Action": ["Block"]}
+    throttled = {key: rule for key, rule in rules_by_key.items() if key.startswith("oai-429-")}
+    assert len(throttled) == len(settings_for("prod").openai_backends), "one 429 alert per backend"
+    for key, rule in throttled.items():
+        assert dimensions(rule) == {"StatusCode": ["429"]}, key
+    assert dimensions(rules_by_key["agw-waf-blocks"]) == {"Action": ["Block"]}
 
 
 # ---------------------------------------------------------------- the KQL itself
@@ -403,11 +419,14 @@ def test_gateway_limit_query_separates_gateway_from_backend_429s() -> None:
 
 def test_spend_query_prices_tokens_and_compares_to_the_product_budget() -> None:
     settings = settings_for("prod")
+    assert settings.products["partner"].monthly_budget == 1000
+    assert prices_of(settings) == {"gpt-4o": (0.0025, 0.01), "text-embedding-3-small": (0.00002, 0.0)}
     query = by_key(full())["spend-partner"]["inputs"]["criteria"]["allOf"][0]["query"]
     assert 'Product == "partner"' in query
-    assert f"{kql_real(settings.products['partner'].monthly_budget or 0)} / dayofmonth(endofmonth(now()))" in query
-    for deployment, (prompt, completion) in prices_of(settings).items():
-        assert f"{kql_string(deployment)}, {kql_real(prompt)}, {kql_real(completion)}" in query
+    # Written out, not formatted by the kql helpers the query is built with: KQL needs plain decimals.
+    assert "1000.0 / dayofmonth(endofmonth(now()))" in query
+    assert '"gpt-4o", 0.0025, 0.01' in query
+    assert '"text-embedding-3-small", 0.00002, 0.0' in query
     assert '"Prompt Tokens"' in query and '"Completion Tokens"' in query
 
 

@@ -10,7 +10,6 @@ import pytest
 from components.edge import APIM_STATUS_PATH, SSL_POLICY, Edge, EdgeArgs
 from components.naming import Namer
 from components.settings import Settings
-from components.shared import BUILTIN_ROLES
 from offline.engine import PlanResult, run_program
 from offline.mocks import fake_guid
 from tests.conftest import of_type, with_overrides
@@ -24,6 +23,8 @@ APIM_HOST = "apim-aoaigw-prod-swc-abcde.azure-api.net"
 WORKSPACE_ID = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/log"
 TAGS = {"environment": "test", "managedBy": "pulumi"}
 TAGGABLE = ("ApplicationGateway", "PublicIPAddress", "FirewallPolicy", "UserAssignedIdentity")
+# Azure's built-in role id, written out rather than read from components.shared.BUILTIN_ROLES.
+KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
 OUTPUTS = ("public_ip_address", "public_fqdn", "gateway_url", "application_gateway_id", "identity_principal_id")
 
 
@@ -211,7 +212,7 @@ def test_every_sub_resource_reference_resolves(prod_plan: PlanResult) -> None:
 def test_identity_reads_the_certificate_before_the_gateway_exists(prod_plan: PlanResult, prod: Settings) -> None:
     identity = one(prod_plan, "managedidentity:UserAssignedIdentity")
     assignment = one(prod_plan, "authorization:RoleAssignment")
-    assert assignment["inputs"]["roleDefinitionId"].endswith(BUILTIN_ROLES["Key Vault Secrets User"])
+    assert assignment["inputs"]["roleDefinitionId"].endswith(KV_SECRETS_USER)
     # Only the certificate: the gateway's identity may read nothing else in that vault.
     assert assignment["inputs"]["scope"] == (
         f"{prod.edge.certificate_key_vault_id}/secrets/{prod.edge.certificate_secret_name}"
@@ -244,9 +245,12 @@ def test_outputs(prod_plan: PlanResult, prod: Settings) -> None:
 
 def test_children_are_parented_and_tagged(prod_plan: PlanResult) -> None:
     (component,) = [r for r in prod_plan.resources() if r["type"] == "aoai-gateway:edge:Edge"]
-    for resource in prod_plan.resources():
-        if resource["type"].startswith("aoai-gateway:") or resource["name"] == "vault-endpoint":
-            continue
+    children = [
+        r for r in prod_plan.resources() if not r["type"].startswith("aoai-gateway:") and r["name"] != "vault-endpoint"
+    ]
+    taggable = [r for r in children if r["type"].endswith(TAGGABLE)]
+    assert taggable, "no taggable child: the tag check would pass on nothing"
+    for resource in children:
         assert resource["parent"] == component["urn"], resource["name"]
-        if resource["type"].endswith(TAGGABLE):
-            assert resource["inputs"]["tags"] == TAGS, resource["name"]
+    for resource in taggable:
+        assert resource["inputs"]["tags"] == TAGS, resource["name"]

@@ -141,9 +141,13 @@ def test_subnets_match_config_and_are_created_one_at_a_time(internal: PlanResult
 @pytest.mark.parametrize("mode", ["internal", "external"])
 def test_nothing_management_facing_is_open_to_the_internet(mode: str, request: pytest.FixtureRequest) -> None:
     result: PlanResult = request.getfixturevalue(mode)
-    for nsg in of_type(result, "network:NetworkSecurityGroup"):
+    nsgs = of_type(result, "network:NetworkSecurityGroup")
+    assert len(nsgs) == 3, "one NSG per subnet"
+    from_anywhere = 0
+    for nsg in nsgs:
         for rule in allowed_inbound(nsg["inputs"]["securityRules"]):
             if rule["sourceAddressPrefix"] in ANYWHERE:
+                from_anywhere += 1
                 assert not ports(rule) & MANAGEMENT_PORTS, (nsg["name"], rule["name"])
                 assert ports(rule) <= {80, 443}, (nsg["name"], rule["name"])
             # Azure's load balancer probe address is the one platform source that may reach any port.
@@ -155,12 +159,16 @@ def test_nothing_management_facing_is_open_to_the_internet(mode: str, request: p
                 assert rule["sourceAddressPrefix"] == "ApiManagement", (nsg["name"], rule["name"])
             if ports(rule) & {22, 3389}:
                 raise AssertionError(f"{nsg['name']}/{rule['name']} opens a remote-login port")
+    # The Application Gateway takes clients from the internet: the internet-facing checks above did run.
+    assert from_anywhere > 0
 
 
 @pytest.mark.parametrize("mode", ["internal", "external"])
 def test_every_nsg_ends_in_an_explicit_deny(mode: str, request: pytest.FixtureRequest) -> None:
     result: PlanResult = request.getfixturevalue(mode)
-    for nsg in of_type(result, "network:NetworkSecurityGroup"):
+    nsgs = of_type(result, "network:NetworkSecurityGroup")
+    assert len(nsgs) == 3, "one NSG per subnet"
+    for nsg in nsgs:
         inbound = sorted(
             (r for r in nsg["inputs"]["securityRules"] if r["direction"] == "Inbound"), key=lambda r: r["priority"]
         )
@@ -261,6 +269,7 @@ def test_outputs(internal: PlanResult, external: PlanResult) -> None:
 
 def test_nsg_logs_go_to_the_workspace_without_metrics(internal: PlanResult) -> None:
     settings = of_type(internal, "monitor:DiagnosticSetting")
+    assert len(settings) == 3, "one diagnostic setting per NSG"
     nsg_ids = {f"{n['inputs']['networkSecurityGroupName']}" for n in of_type(internal, "network:NetworkSecurityGroup")}
     assert {s["inputs"]["resourceUri"].rsplit("/", 1)[-1] for s in settings} == nsg_ids
     for setting in settings:
@@ -272,18 +281,20 @@ def test_nsg_logs_go_to_the_workspace_without_metrics(internal: PlanResult) -> N
 def test_children_are_parented_and_tagged(internal: PlanResult) -> None:
     components = {r["urn"] for r in internal.resources() if r["type"].startswith("aoai-gateway:")}
     untaggable = ("network:Subnet", "privatedns:PrivateRecordSet", "monitor:DiagnosticSetting")
-    for resource in internal.resources():
-        if resource["type"].startswith("aoai-gateway:"):
-            continue
+    children = [r for r in internal.resources() if not r["type"].startswith("aoai-gateway:")]
+    taggable = [r for r in children if not r["type"].endswith(untaggable)]
+    assert components and taggable, "no component or no taggable child: the checks below would pass on nothing"
+    for resource in children:
         assert resource["parent"] in components or resource["type"].endswith("VirtualNetworkLink"), resource["name"]
-        if not resource["type"].endswith(untaggable):
-            assert resource["inputs"]["tags"] == TAGS, resource["name"]
+    for resource in taggable:
+        assert resource["inputs"]["tags"] == TAGS, resource["name"]
 
 
 def test_app_gateway_subnet_reaches_the_certificate_vault_through_a_service_endpoint(prod_plan: PlanResult) -> None:
     endpoints = {
         s["inputs"]["subnetName"]: s["inputs"].get("serviceEndpoints") for s in of_type(prod_plan, "network:Subnet")
     }
+    assert len(endpoints) == 3, "the other subnets are checked too"
     (app_gateway,) = [name for name in endpoints if "-agw" in name]
     assert endpoints[app_gateway] == [{"service": "Microsoft.KeyVault"}]
     assert all(value is None for name, value in endpoints.items() if name != app_gateway)

@@ -31,7 +31,9 @@ def _stack_keys(stack: str) -> set[str]:
 
 
 def test_pulumi_yaml_declares_only_types_the_cli_accepts() -> None:
-    for key, decl in _project()["config"].items():
+    declared = _project()["config"]
+    assert declared, "Pulumi.yaml declares no config key"
+    for key, decl in declared.items():
         assert decl.get("description"), f"{key} needs a description"
         if "type" in decl:
             assert decl["type"] in CLI_TYPES, f"{key}: type {decl['type']} breaks older CLIs"
@@ -58,9 +60,10 @@ def test_every_setting_is_declared_and_defaults_agree() -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_keys_without_default_are_set_in_every_stack(stack: str) -> None:
     keys = _stack_keys(stack)
-    for key, decl in _project()["config"].items():
-        if "default" not in decl:
-            assert f"aoai-gateway:{key}" in keys, f"Pulumi.{stack}.yaml must set {key}"
+    without_default = [key for key, decl in _project()["config"].items() if "default" not in decl]
+    assert "owner" in without_default, "the owner has no safe default, so Pulumi.yaml must not give one"
+    for key in without_default:
+        assert f"aoai-gateway:{key}" in keys, f"Pulumi.{stack}.yaml must set {key}"
 
 
 def test_stack_files_carry_the_same_keys() -> None:
@@ -87,9 +90,10 @@ def test_resources_json_shape(fixture: str, request: pytest.FixtureRequest) -> N
 
 def test_every_azure_resource_is_parented_to_a_component(dev_plan: PlanResult) -> None:
     by_urn = {r["urn"]: r for r in dev_plan.resources()}
-    for res in by_urn.values():
-        if res["type"].startswith("azure-native:"):
-            assert by_urn.get(res["parent"], {}).get("type", "").startswith("aoai-gateway:"), res["urn"]
+    azure = [res for res in by_urn.values() if res["type"].startswith("azure-native:")]
+    assert azure, "the dev plan declares no Azure resource"
+    for res in azure:
+        assert by_urn.get(res["parent"], {}).get("type", "").startswith("aoai-gateway:"), res["urn"]
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -270,16 +270,31 @@ def test_unreachable_gateway_fails_every_check(tmp_path: Path, capsys: pytest.Ca
     assert all("APIConnectionError" in line for line in report.values())
 
 
-@pytest.mark.parametrize("key", smoke_test.REQUIRED_OUTPUTS)
-def test_missing_output_is_a_one_line_error(key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+# Written out rather than taken from smoke_test.REQUIRED_OUTPUTS: a key dropped there must fail here. One case
+# names a single missing output, the other shows every output the program exports is required.
+@pytest.mark.parametrize(
+    ("missing", "named"),
+    [
+        (["chatDeployment"], "chatDeployment"),
+        (
+            ["gatewayUrl", "apiVersion", "subscriptionKeys", "chatDeployment", "embeddingDeployment", "productLimits"],
+            "gatewayUrl, apiVersion, subscriptionKeys, chatDeployment, embeddingDeployment, productLimits",
+        ),
+    ],
+    ids=["one", "all"],
+)
+def test_missing_output_is_a_one_line_error(
+    missing: list[str], named: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     outputs = _outputs("https://apim.example.net")
-    del outputs[key]
+    for key in missing:
+        del outputs[key]
     assert _run(tmp_path, outputs) == 2
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.count("\n") == 1
     assert captured.err.startswith("error: ")
-    assert f"missing stack output(s) {key};" in captured.err
+    assert f"missing stack output(s) {named};" in captured.err
 
 
 @pytest.mark.parametrize(

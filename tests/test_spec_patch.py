@@ -131,9 +131,11 @@ def test_patched_servers_are_exactly_the_backend(any_spec: dict[str, Any]) -> No
 
 def test_patched_spec_has_no_external_ref_or_x_ms_examples(any_spec: dict[str, Any]) -> None:
     patched = patch_spec(any_spec, backend_url=BACKEND)
-    assert all(isinstance(ref, str) and ref.startswith("#/") for ref in refs(patched))
+    found = list(refs(patched))
+    assert found, "every spec we test has references; none found means the walk checks nothing"
+    assert all(isinstance(ref, str) and ref.startswith("#/") for ref in found)
     assert "x-ms-examples" not in set(keys(patched))
-    for ref in refs(patched):
+    for ref in found:
         resolve(patched, ref)
 
 
@@ -157,7 +159,9 @@ def test_patch_changes_nothing_but_servers_and_file_examples(project: dict[str, 
 
 def test_json_and_yaml_forms_load_to_the_same_document() -> None:
     from_json, from_yaml = load_spec(OFFICIAL_JSON), load_spec(OFFICIAL_YAML)
-    assert from_json == from_yaml
+    expected = json.loads(OFFICIAL_JSON.read_text(encoding="utf-8"))
+    assert from_json == expected
+    assert from_yaml == expected
     # Unquoted in the YAML: must stay a string and a string key, as in JSON.
     assert from_yaml["info"]["version"] == "2024-10-21"
     assert "200" in from_yaml["paths"][CHAT]["post"]["responses"]
@@ -361,7 +365,7 @@ def test_path_is_reported_as_given(tmp_path: pathlib.Path, monkeypatch: pytest.M
 def test_byte_order_mark_is_accepted(tmp_path: pathlib.Path) -> None:
     path = tmp_path / "bom.json"
     path.write_bytes(b"\xef\xbb\xbf" + PROJECT_SPEC.read_bytes())
-    assert load_spec(path) == load_spec(PROJECT_SPEC)
+    assert load_spec(path) == json.loads(PROJECT_SPEC.read_text(encoding="utf-8"))
 
 
 # --- dumping --------------------------------------------------------------------------------
@@ -369,12 +373,10 @@ def test_byte_order_mark_is_accepted(tmp_path: pathlib.Path) -> None:
 
 def test_dump_is_deterministic_and_keeps_document_order(project: dict[str, Any]) -> None:
     keep = ["Embeddings_Create", "ChatCompletions_Create"]
-    patched = patch_spec(project, backend_url=BACKEND, keep_operations=keep)
-    first, second = dump_spec(patched), dump_spec(patched)
-    assert first == second
+    first = dump_spec(patch_spec(project, backend_url=BACKEND, keep_operations=keep))
     # The order of keep_operations (or of a set) must not leak into the output.
-    again = patch_spec(project, backend_url=BACKEND, keep_operations=set(reversed(keep)))
-    assert dump_spec(again) == first
+    for reordered in (list(reversed(keep)), set(reversed(keep))):
+        assert dump_spec(patch_spec(project, backend_url=BACKEND, keep_operations=reordered)) == first
     assert first.endswith("}\n") and first.startswith('{\n  "openapi": "3.0.3"')
     assert list(json.loads(first)["paths"]) == [CHAT, EMBEDDINGS]
 

@@ -86,16 +86,34 @@ def test_rule_metadata_is_complete(rule):
         "monitoring",
         "tagging-and-naming",
     }
-    assert all(SOURCE.match(source) for source in rule.sources), rule.sources
-    assert all(source in rule.description for source in rule.sources)
-    for schema in rule.config_schema.values():
-        assert "default" in schema, "every config property needs a safe default"
-    if rule.enforcement is EnforcementLevel.ADVISORY:
-        assert "Advisory everywhere:" in rule.summary, "an always-advisory rule says why"
+
+
+def test_rule_sources_are_well_formed_and_named_in_the_description():
+    sourced = [rule for rule in RULES if rule.sources]
+    assert sourced, "no rule names the Checkov or Azure Policy check it mirrors"
+    for rule in sourced:
+        assert all(SOURCE.match(source) for source in rule.sources), (rule.name, rule.sources)
+        assert all(source in rule.description for source in rule.sources), rule.name
+
+
+def test_every_config_property_has_a_safe_default():
+    configurable = [rule for rule in RULES if rule.config_schema]
+    assert configurable, "no rule takes config: the check below would pass on nothing"
+    for rule in configurable:
+        for key, schema in rule.config_schema.items():
+            assert "default" in schema, f"{rule.name}.{key}: every config property needs a safe default"
+
+
+def test_always_advisory_rules_say_why():
+    advisory = [rule for rule in RULES if rule.enforcement is EnforcementLevel.ADVISORY]
+    assert {rule.name for rule in advisory} == {"apim-public-network-access-disabled", "keyvault-secret-expiry"}
+    for rule in advisory:
+        assert "Advisory everywhere:" in rule.summary, f"{rule.name}: an always-advisory rule says why"
 
 
 def test_policies_carry_the_rule_metadata():
     policies = build_policies()
+    assert policies, "the pack builds no policy"
     assert [policy.name for policy in policies] == [rule.name for rule in RULES]
     for rule, policy in zip(RULES, policies, strict=True):
         assert isinstance(policy, StackValidationPolicy if rule.stack_rule else ResourceValidationPolicy)
@@ -110,6 +128,7 @@ def test_policies_carry_the_rule_metadata():
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_config_file_enforcement_matches_the_rule_definitions(stack):
     levels = {name: entry["enforcementLevel"] for name, entry in load_config(stack).items()}
+    assert levels, f"policies/config/{stack}.json reconciles to no rule"
     assert levels == {rule.name: rule.enforcement_for(stack).value for rule in RULES}
 
 
@@ -120,7 +139,10 @@ def test_prod_is_mandatory_except_the_rules_advisory_by_nature():
 
 def test_rules_reference_lists_every_rule():
     reference = (PACK.parent / "docs" / "policy-rules.md").read_text(encoding="utf-8")
-    assert render_rules_table().strip() in reference
+    table = render_rules_table().strip()
+    # Header, separator and one row per rule: an empty table would be "in" any document.
+    assert len(table.splitlines()) == 2 + len(RULES)
+    assert table in reference
     assert all(f"`{rule.name}`" in reference for rule in RULES)
 
 
@@ -144,7 +166,9 @@ def test_main_only_builds_the_policy_pack():
 
 
 def test_pack_never_imports_the_provider_sdk():
-    offenders = [str(path) for path in PACK.rglob("*.py") if "pulumi_azure_native" in path.read_text(encoding="utf-8")]
+    sources = sorted(PACK.rglob("*.py"))
+    assert PACK / "rules" / "catalogue.py" in sources, f"no pack sources found under {PACK}"
+    offenders = [str(path) for path in sources if "pulumi_azure_native" in path.read_text(encoding="utf-8")]
     assert offenders == []
 
 
