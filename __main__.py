@@ -6,21 +6,23 @@ from components.apim.api import API_PATH, TOKEN_METRIC_NAMESPACE
 from components.apim.backends import key_named_value
 from components.apim.diagnostics import APP_INSIGHTS_NAMED_VALUE
 from components.apim.gateway import Gateway, GatewayArgs
+from components.apim.service import host_names
+from components.apim.tiers import is_v2
 from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs, deployment_scope
 from components.naming import Namer, standard_tags
 from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, NetworkArgs
-from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
+from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.monitoring import Monitoring, MonitoringArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs
 from components.outputs import deployment_for, deployment_prices, product_limits
 from components.secrets import Secrets, SecretsArgs, SecretValue
 from components.settings import PROJECT, load_settings
 
-settings = load_settings()
+scope = deployment_scope()
+settings = load_settings(scope.subscription_id)
 api_spec = settings.api_spec()
 stack = pulumi.get_stack()
-scope = deployment_scope()
 namer = Namer(
     settings.workload, settings.environment, stack, settings.location, settings.name_suffix, scope.subscription_id
 )
@@ -32,6 +34,7 @@ tags = standard_tags(
     stack=stack,
 )
 apim_name = namer.name("apim")
+apim_hosts = host_names(apim_name, settings.apim.sku)
 
 foundation = Foundation(
     "foundation",
@@ -61,6 +64,8 @@ network = (
             settings=settings.network,
             namer=namer,
             apim_virtual_network_type=settings.apim.virtual_network_type,
+            apim_sku=settings.apim.sku,
+            apim_host_names=apim_hosts if settings.apim.virtual_network_type == "Internal" else {},
             workspace_id=monitoring.workspace_id,
         ),
     )
@@ -136,24 +141,22 @@ gateway = Gateway(
         workspace_id=monitoring.workspace_id,
         sampling_percentage=settings.monitoring.sampling_percentage,
         log_body_bytes=settings.monitoring.log_body_bytes,
+        llm_message_bytes=settings.monitoring.llm_message_bytes,
+        backend_timeout_seconds=settings.apim_backend_timeout_seconds,
+        role_propagation_seconds=settings.role_propagation_seconds,
         subnet_id=network.apim_subnet_id if network and settings.apim.virtual_network_type != "None" else None,
         protect=settings.protect_resources,
     ),
 )
 
-# Internal APIM has no public DNS: the VNet resolves its host names through a private zone.
-if network and network.apim_dns_zone_name is not None and gateway.private_ip is not None:
-    apim_host = ApimPrivateDns(
+# Internal APIM has no public DNS: the VNet resolves its host names through private zones.
+if network and gateway.private_ip is not None:
+    ApimPrivateDns(
         "apim-dns",
         ApimPrivateDnsArgs(
-            resource_group_name=rg,
-            zone_name=network.apim_dns_zone_name,
-            service_name=apim_name,
-            private_ip=gateway.private_ip,
+            resource_group_name=rg, zone_names=network.apim_dns_zone_names, private_ip=gateway.private_ip
         ),
-    ).gateway_host
-else:
-    apim_host = gateway.gateway_url.apply(lambda url: url.removeprefix("https://").rstrip("/"))
+    )
 
 edge = (
     Edge(
@@ -165,9 +168,11 @@ edge = (
             settings=settings.edge,
             namer=namer,
             subnet_id=network.app_gateway_subnet_id,
-            apim_gateway_host=apim_host,
+            # A name known before APIM exists: the gateway is created beside APIM, not after it.
+            apim_gateway_host=apim_hosts["gateway"],
             subscription_id=scope.subscription_id,
             zone_redundant=settings.is_prod,
+            role_propagation_seconds=settings.role_propagation_seconds,
             workspace_id=monitoring.workspace_id,
         ),
     )
@@ -187,7 +192,7 @@ alerts = Alerts(
         workspace_id=monitoring.workspace_id,
         app_insights_id=monitoring.app_insights_id,
         apim_id=gateway.service_id,
-        apim_classic_sku=settings.apim.sku in CLASSIC_APIM_SKUS,
+        apim_classic_sku=not is_v2(settings.apim.sku),
         openai_account_ids={name: account.id for name, account in openai.accounts.items()},
         app_gateway_id=edge.application_gateway_id if edge else None,
         products=settings.products,

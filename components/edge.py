@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -12,14 +14,15 @@ from components import shared
 from components.apim.policies import SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
 from components.naming import Namer
 from components.settings.models import EdgeSettings
+from components.waf import PROMPT_FIELDS
 
 # APIM's built-in health endpoint: 200 when the gateway is up, no subscription key needed.
 APIM_STATUS_PATH = "/status-0123456789abcdef"
 # TLS 1.2+ with only strong (ECDHE, GCM) cipher suites.
 SSL_POLICY = "AppGwSslPolicy20220101S"
-# Completions of large prompts take minutes; the default 20 s would cut them off.
-BACKEND_TIMEOUT_SECONDS = 180
 ZONES = ["1", "2", "3"]
+# What Azure allows for a public IP's TCP idle timeout, which is the edge's frontend idle timeout (App Gateway FAQ).
+IDLE_TIMEOUT_MINUTES = (4, 30)
 
 # Names of the gateway's own children, referenced by id from its other children.
 _FRONTEND_IP = "public-frontend"
@@ -45,6 +48,7 @@ class EdgeArgs:
     apim_gateway_host: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
     zone_redundant: bool
+    role_propagation_seconds: int = 0
     workspace_id: pulumi.Input[str] | None = None
 
 
@@ -60,6 +64,33 @@ def managed_rule_set(rule_set: str) -> tuple[str, str]:
     return rule_type, version
 
 
+def idle_timeout_minutes(request_timeout_seconds: int) -> int:
+    """The client connection waits silently for a non-streamed answer: the idle timeout must outlast the request."""
+    low, high = IDLE_TIMEOUT_MINUTES
+    return min(high, max(low, math.ceil(request_timeout_seconds / 60)))
+
+
+def prompt_exclusions(rule_set: str, groups: Sequence[str]) -> list[network.OwaspCrsExclusionEntryArgs]:
+    """The prompt-carrying JSON fields, excluded from the given rule groups only (every other rule inspects them).
+    RequestArgValues: the WAF still reads the field's name, it skips the prose in its value."""
+    rule_type, version = managed_rule_set(rule_set)
+    return [
+        network.OwaspCrsExclusionEntryArgs(
+            match_variable="RequestArgValues",
+            selector_match_operator="EndsWith",
+            selector=field,
+            exclusion_managed_rule_sets=[
+                network.ExclusionManagedRuleSetArgs(
+                    rule_set_type=rule_type,
+                    rule_set_version=version,
+                    rule_groups=[network.ExclusionManagedRuleGroupArgs(rule_group_name=group) for group in groups],
+                )
+            ],
+        )
+        for field in PROMPT_FIELDS
+    ]
+
+
 class Edge(pulumi.ComponentResource):
     """Internet-facing Application Gateway: HTTPS only (HTTP redirects), WAF in front of API Management."""
 
@@ -67,31 +98,42 @@ class Edge(pulumi.ComponentResource):
     public_fqdn: pulumi.Output[str]
     gateway_url: pulumi.Output[str]
     application_gateway_id: pulumi.Output[str]
-    identity_principal_id: pulumi.Output[str]
+    # The identity that reads the certificate: the stack's own, or the pre-granted one from the settings.
+    identity_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: EdgeArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:edge:Edge", name, None, opts)
         namer, settings = args.namer, args.settings
         zones = ZONES if args.zone_redundant else None
 
-        identity = managedidentity.UserAssignedIdentity(
-            f"{name}-identity",
-            resource_name_=namer.name("user_identity", "agw"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        secrets_user = shared.role_assignment(
-            f"{name}-kv-secrets-user",
-            role="Key Vault Secrets User",
-            # The certificate only: the identity needs nothing else in that vault.
-            scope=f"{settings.certificate_key_vault_id}/secrets/{settings.certificate_secret_name}",
-            principal_id=identity.principal_id,
-            subscription_id=args.subscription_id,
-            parent=self,
-            description="Application Gateway reads its listener certificate from Key Vault.",
-        )
+        if settings.certificate_reader_identity_id:
+            # Pre-granted: the vault's owners gave this identity the role; the stack assigns nothing there.
+            identity_id: pulumi.Input[str] = settings.certificate_reader_identity_id
+            granted: list[pulumi.Resource] = []
+        else:
+            identity = managedidentity.UserAssignedIdentity(
+                f"{name}-identity",
+                resource_name_=namer.name("user_identity", "agw"),
+                resource_group_name=args.resource_group_name,
+                location=args.location,
+                tags=args.tags,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            secrets_user = shared.role_assignment(
+                f"{name}-kv-secrets-user",
+                role="Key Vault Secrets User",
+                # The certificate only: the identity needs nothing else in that vault.
+                scope=f"{settings.certificate_key_vault_id}/secrets/{settings.certificate_secret_name}",
+                principal_id=identity.principal_id,
+                subscription_id=args.subscription_id,
+                parent=self,
+                description="Application Gateway reads its listener certificate from Key Vault.",
+            )
+            identity_id = identity.id
+            # The gateway fetches its certificate while it is created: the grant must have applied by then.
+            granted = shared.after_grants(
+                f"{name}-kv-secrets-user-applied", [secrets_user], seconds=args.role_propagation_seconds, parent=self
+            )
 
         pip_name = namer.name("public_ip", "agw")
         public_ip = network.PublicIPAddress(
@@ -102,6 +144,8 @@ class Edge(pulumi.ComponentResource):
             sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static",
             public_ip_address_version="IPv4",
+            # The frontend idle timeout: a non-streamed answer keeps the connection silent until it arrives.
+            idle_timeout_in_minutes=idle_timeout_minutes(settings.request_timeout_seconds),
             zones=zones,
             # Clients' DNS points settings.host_name at this label (CNAME) or at the address.
             dns_settings=network.PublicIPAddressDnsSettingsArgs(domain_name_label=f"{pip_name}-{namer.suffix}".lower()),
@@ -120,9 +164,9 @@ class Edge(pulumi.ComponentResource):
                 mode=settings.waf_mode,
                 request_body_check=True,
                 request_body_enforcement=True,
-                # Inspect the first 128 KB; accept bodies up to ~2 MB (long prompts, images as base64).
-                request_body_inspect_limit_in_kb=128,
-                max_request_body_size_in_kb=2000,
+                # Bodies up to edge.maxRequestBodyKb (images as base64); the first edge.inspectBodyKb inspected.
+                request_body_inspect_limit_in_kb=settings.inspect_body_kb,
+                max_request_body_size_in_kb=settings.max_request_body_kb,
                 file_upload_enforcement=True,
                 file_upload_limit_in_mb=100,
                 # WAF logs quote matched request parts: keep credentials out of Log Analytics.
@@ -148,7 +192,9 @@ class Edge(pulumi.ComponentResource):
                 managed_rule_sets=[
                     network.ManagedRuleSetArgs(rule_set_type=rule_type, rule_set_version=rule_version),
                     network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.0"),
-                ]
+                ],
+                # Prompts are full of code, SQL and shell: without these, Prevention blocks ordinary requests.
+                exclusions=prompt_exclusions(settings.rule_set, settings.exclusion_groups),
             ),
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=self),
@@ -182,8 +228,15 @@ class Edge(pulumi.ComponentResource):
             ),
             zones=zones,
             identity=network.ManagedServiceIdentityArgs(
-                type=network.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity.id]
+                type=network.ResourceIdentityType.USER_ASSIGNED, user_assigned_identities=[identity_id]
             ),
+            # Streamed answers (server-sent events) must reach the client token by token, not once complete.
+            # Request buffering stays on: the WAF SKU inspects whole requests and cannot turn it off.
+            global_configuration=network.ApplicationGatewayGlobalConfigurationArgs(
+                enable_request_buffering=True, enable_response_buffering=False
+            ),
+            # HTTP/2 frontends have a fixed 180 s idle timeout (App Gateway FAQ), shorter than a slow answer.
+            enable_http2=False,
             firewall_policy=network.SubResourceArgs(id=waf.id),
             force_firewall_policy_association=True,
             ssl_policy=network.ApplicationGatewaySslPolicyArgs(policy_type="Predefined", policy_name=SSL_POLICY),
@@ -247,7 +300,7 @@ class Edge(pulumi.ComponentResource):
                     # APIM routes and presents its certificate by host name: send the backend's own name.
                     pick_host_name_from_backend_address=True,
                     cookie_based_affinity="Disabled",
-                    request_timeout=BACKEND_TIMEOUT_SECONDS,
+                    request_timeout=settings.request_timeout_seconds,
                     probe=child("probes", _PROBE),
                 )
             ],
@@ -281,8 +334,7 @@ class Edge(pulumi.ComponentResource):
                 ),
             ],
             tags=args.tags,
-            # The gateway fetches its certificate while it is created: the identity must already hold the role.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secrets_user]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=granted),
         )
         if args.workspace_id is not None:
             shared.diagnostic_setting(
@@ -297,13 +349,13 @@ class Edge(pulumi.ComponentResource):
         self.public_fqdn = public_ip.dns_settings.apply(lambda dns: (dns.fqdn if dns else None) or "")
         self.gateway_url = pulumi.Output.from_input(f"https://{settings.host_name}")
         self.application_gateway_id = gateway.id
-        self.identity_principal_id = identity.principal_id
+        self.identity_id = pulumi.Output.from_input(identity_id)
         self.register_outputs(
             {
                 "publicIpAddress": self.public_ip_address,
                 "publicFqdn": self.public_fqdn,
                 "gatewayUrl": self.gateway_url,
                 "applicationGatewayId": self.application_gateway_id,
-                "identityPrincipalId": self.identity_principal_id,
+                "identityId": self.identity_id,
             }
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_azure_native.network as network
 import pulumi_azure_native.privatedns as privatedns
 
 from components import nsg_rules
+from components.apim.tiers import V2_INJECTION_DELEGATION, is_v2
 from components.naming import Namer
 from components.nsg_rules import NsgRule
 from components.settings.models import NetworkSettings
@@ -17,11 +18,6 @@ from components.shared import diagnostic_setting
 
 OPENAI_DNS_ZONE = "privatelink.openai.azure.com"
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
-# An internal APIM answers only on its azure-api.net names, which public DNS resolves to nothing
-# reachable; this zone, linked to the VNet, points them at the service's private IP.
-APIM_DNS_ZONE = "azure-api.net"
-# The host names classic APIM serves in a VNet, as labels under azure-api.net ("" is the gateway).
-APIM_HOST_LABELS = ("", "portal", "developer", "management", "scm")
 
 
 @dataclass
@@ -32,6 +28,9 @@ class NetworkArgs:
     settings: NetworkSettings
     namer: Namer
     apim_virtual_network_type: str
+    apim_sku: str = "Developer"
+    # Host names of an internal APIM by role (gateway, management...), each resolved by a zone of its own.
+    apim_host_names: Mapping[str, str] = field(default_factory=dict)
     workspace_id: pulumi.Input[str] | None = None
 
 
@@ -67,7 +66,7 @@ class Network(pulumi.ComponentResource):
     private_endpoint_subnet_id: pulumi.Output[str]
     openai_dns_zone_id: pulumi.Output[str]
     key_vault_dns_zone_id: pulumi.Output[str]
-    apim_dns_zone_name: pulumi.Output[str] | None
+    apim_dns_zone_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:network:Network", name, None, opts)
@@ -84,10 +83,12 @@ class Network(pulumi.ComponentResource):
         )
 
         by_name = prefixes.model_dump()
-        # key -> (name instance, prefix, NSG rule table, private endpoint network policies)
+        # Premium v2 injection: a subnet of its own, delegated to Microsoft.Web/hostingEnvironments.
+        v2_injected = is_v2(args.apim_sku) and args.apim_virtual_network_type == "Internal"
+        # key -> (name instance, prefix, NSG rule table, private endpoint network policies). Subnets are created one
+        # after the other, APIM's first: it is on the deploy's critical path.
         plans = {
-            "app-gateway": ("agw", prefixes.app_gateway, nsg_rules.APP_GATEWAY, None),
-            "apim": ("apim", prefixes.apim, nsg_rules.APIM, None),
+            "apim": ("apim", prefixes.apim, nsg_rules.APIM_V2 if v2_injected else nsg_rules.APIM, None),
             # NSG rules reach private endpoint NICs only with this policy on.
             "private-endpoints": (
                 "pep",
@@ -95,6 +96,7 @@ class Network(pulumi.ComponentResource):
                 nsg_rules.PRIVATE_ENDPOINTS,
                 "NetworkSecurityGroupEnabled",
             ),
+            "app-gateway": ("agw", prefixes.app_gateway, nsg_rules.APP_GATEWAY, None),
         }
         subnets: dict[str, network.Subnet] = {}
         previous: network.Subnet | None = None
@@ -132,15 +134,28 @@ class Network(pulumi.ComponentResource):
                     if key == "app-gateway"
                     else None
                 ),
+                delegations=(
+                    [network.DelegationArgs(name="apim-v2-injection", service_name=V2_INJECTION_DELEGATION)]
+                    if key == "apim" and v2_injected
+                    else None
+                ),
                 # Azure refuses concurrent updates to subnets of one VNet: create them one at a time.
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else None),
             )
             subnets[key] = previous = subnet
 
-        zones = {"openai": OPENAI_DNS_ZONE, "key-vault": KEY_VAULT_DNS_ZONE}
-        if args.apim_virtual_network_type == "Internal":
-            zones["apim"] = APIM_DNS_ZONE
-        zone_resources = {key: self._linked_zone(f"{name}-dns-{key}", zone, vnet, args) for key, zone in zones.items()}
+        zone_resources = {
+            "openai": self._linked_zone(f"{name}-dns-openai", OPENAI_DNS_ZONE, vnet, args),
+            # The edge's certificate may live in a vault outside this stack, whose name this privatelink zone
+            # does not hold: fall back to public resolution instead of answering NXDOMAIN (API 2024-06-01+).
+            "key-vault": self._linked_zone(f"{name}-dns-key-vault", KEY_VAULT_DNS_ZONE, vnet, args, "NxDomainRedirect"),
+        }
+        # One zone per host name, not one for azure-api.net: ARM reserves that zone, and a zone that broad would
+        # hide every other APIM instance's public name from the VNet (Azure/apim-landing-zone-accelerator#86).
+        apim_zones = {
+            role: self._linked_zone(f"{name}-dns-apim-{role}", host, vnet, args)
+            for role, host in sorted(args.apim_host_names.items())
+        }
 
         self.vnet_id = vnet.id
         self.app_gateway_subnet_id = subnets["app-gateway"].id
@@ -148,7 +163,7 @@ class Network(pulumi.ComponentResource):
         self.private_endpoint_subnet_id = subnets["private-endpoints"].id
         self.openai_dns_zone_id = zone_resources["openai"].id
         self.key_vault_dns_zone_id = zone_resources["key-vault"].id
-        self.apim_dns_zone_name = zone_resources["apim"].name if "apim" in zone_resources else None
+        self.apim_dns_zone_names = {role: zone.name for role, zone in apim_zones.items()}
         self.register_outputs(
             {
                 "vnetId": self.vnet_id,
@@ -157,12 +172,17 @@ class Network(pulumi.ComponentResource):
                 "privateEndpointSubnetId": self.private_endpoint_subnet_id,
                 "openaiDnsZoneId": self.openai_dns_zone_id,
                 "keyVaultDnsZoneId": self.key_vault_dns_zone_id,
-                "apimDnsZoneName": self.apim_dns_zone_name,
+                "apimDnsZoneNames": self.apim_dns_zone_names,
             }
         )
 
     def _linked_zone(
-        self, name: str, zone_name: str, vnet: network.VirtualNetwork, args: NetworkArgs
+        self,
+        name: str,
+        zone_name: str,
+        vnet: network.VirtualNetwork,
+        args: NetworkArgs,
+        resolution_policy: str | None = None,
     ) -> privatedns.PrivateZone:
         zone = privatedns.PrivateZone(
             name,
@@ -181,6 +201,7 @@ class Network(pulumi.ComponentResource):
             virtual_network=privatedns.SubResourceArgs(id=vnet.id),
             # Records come from private endpoint zone groups and ApimPrivateDns, never from VM auto-registration.
             registration_enabled=False,
+            resolution_policy=resolution_policy,
             tags=args.tags,
             opts=pulumi.ResourceOptions(parent=zone),
         )
@@ -190,33 +211,24 @@ class Network(pulumi.ComponentResource):
 @dataclass
 class ApimPrivateDnsArgs:
     resource_group_name: pulumi.Input[str]
-    zone_name: pulumi.Input[str]
-    service_name: str
+    zone_names: Mapping[str, pulumi.Input[str]]
     private_ip: pulumi.Input[str]
 
 
 class ApimPrivateDns(pulumi.ComponentResource):
-    """A records for an internal APIM's host names, so the Application Gateway and the VNet resolve them."""
-
-    gateway_host: pulumi.Output[str]
+    """An internal APIM's host names pointed at its private IP: the apex record of each host's own zone."""
 
     def __init__(self, name: str, args: ApimPrivateDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:network:ApimPrivateDns", name, None, opts)
-        records = {}
-        for label in APIM_HOST_LABELS:
-            key = label or "gateway"
-            records[key] = privatedns.PrivateRecordSet(
-                f"{name}-{key}",
+        for role, zone_name in sorted(args.zone_names.items()):
+            privatedns.PrivateRecordSet(
+                f"{name}-{role}",
                 resource_group_name=args.resource_group_name,
-                private_zone_name=args.zone_name,
+                private_zone_name=zone_name,
                 record_type="A",
-                relative_record_set_name=f"{args.service_name}.{label}" if label else args.service_name,
+                relative_record_set_name="@",
                 ttl=300,
                 a_records=[privatedns.ARecordArgs(ipv4_address=args.private_ip)],
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        # Derived from the record so that whoever uses the host name (the Edge backend) waits for it.
-        self.gateway_host = pulumi.Output.all(records["gateway"].id, args.zone_name).apply(
-            lambda values: f"{args.service_name}.{values[1]}"
-        )
-        self.register_outputs({"gatewayHost": self.gateway_host})
+        self.register_outputs({})

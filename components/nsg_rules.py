@@ -73,6 +73,25 @@ APIM = (
             "Managed identity tokens for OpenAI and Key Vault."),
 )  # fmt: skip
 
+# Premium v2 injected in the VNet ("Inject ... Premium v2 tier", NSG rules include, 2025-06): outbound HTTPS to
+# Azure Storage is the one rule Microsoft requires; the others let APIM reach what it uses (Key Vault named
+# values, Azure Monitor, managed identity tokens). No management port: v2 is managed from outside the VNet.
+APIM_V2 = (
+    NsgRule("AllowHttpsFromAppGateway", 120, "Inbound", "Allow", "Tcp", "{app_gateway}", "VirtualNetwork", "443",
+            "API calls and health probes forwarded by the Application Gateway."),
+    NsgRule("AllowAzureLoadBalancer", 130, "Inbound", "Allow", "*", "AzureLoadBalancer", "*", "*",
+            "Health probes of the internal load balancer in front of the units."),
+    DENY_ALL_INBOUND,
+    NsgRule("AllowStorage", 100, "Outbound", "Allow", "Tcp", "VirtualNetwork", "Storage", "443",
+            "Azure Storage: required by Premium v2 injection."),
+    NsgRule("AllowKeyVault", 120, "Outbound", "Allow", "Tcp", "VirtualNetwork", "AzureKeyVault", "443",
+            "Key Vault named values and certificates."),
+    NsgRule("AllowAzureMonitor", 130, "Outbound", "Allow", "Tcp", "VirtualNetwork", "AzureMonitor", "443",
+            "Diagnostics logs, metrics and Application Insights."),
+    NsgRule("AllowEntraId", 140, "Outbound", "Allow", "Tcp", "VirtualNetwork", "AzureActiveDirectory", "443",
+            "Managed identity tokens for OpenAI and Key Vault."),
+)  # fmt: skip
+
 # Private endpoints only serve HTTPS to the VNet (OpenAI and Key Vault both listen on 443).
 PRIVATE_ENDPOINTS = (
     NsgRule("AllowHttpsFromVirtualNetwork", 100, "Inbound", "Allow", "Tcp", "VirtualNetwork", "{private_endpoints}",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 import pulumi_azure_native.authorization as authorization
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
+import pulumiverse_time
 
 from components.naming import private_endpoint_name, stable_guid
 
@@ -27,11 +30,18 @@ def role_assignment(
     parent: pulumi.Resource,
     description: str,
 ) -> authorization.RoleAssignment:
-    """Grants a built-in role by name to a service principal; the assignment name is a GUID stable per stack."""
+    """Grants a built-in role by name to a service principal.
+
+    Assignment names must be unique in the whole tenant. Derived from scope, principal and role (Azure's
+    convention, Bicep's guid(scope, principalId, roleDefinitionId)), the same grant keeps its name, and a
+    re-created identity or the same stack in another subscription never collides with an existing one.
+    """
     role_id = BUILTIN_ROLES[role]
     return authorization.RoleAssignment(
         name,
-        role_assignment_name=stable_guid(pulumi.get_project(), pulumi.get_stack(), name),
+        role_assignment_name=pulumi.Output.all(scope, principal_id).apply(
+            lambda parts: stable_guid(str(parts[0]).lower(), str(parts[1]).lower(), role_id)
+        ),
         scope=scope,
         principal_id=principal_id,
         # ServicePrincipal skips the directory lookup that fails while a new identity replicates.
@@ -42,6 +52,24 @@ def role_assignment(
         description=description,
         opts=pulumi.ResourceOptions(parent=parent),
     )
+
+
+def after_grants(
+    name: str, grants: Sequence[pulumi.CustomResource], *, seconds: int, parent: pulumi.Resource
+) -> list[pulumi.Resource]:
+    """What a resource that uses freshly granted roles depends on: the grants, then a bounded wait for them to
+    apply (Azure documents up to 10 minutes), so the first `pulumi up` does not fail on a role still in flight."""
+    if not grants or seconds == 0:
+        return list(grants)
+    return [
+        pulumiverse_time.Sleep(
+            name,
+            create_duration=f"{seconds}s",
+            # A re-created grant (new identity) waits again; an unchanged one never does.
+            triggers={str(index): grant.id for index, grant in enumerate(grants)},
+            opts=pulumi.ResourceOptions(parent=parent, depends_on=list(grants)),
+        )
+    ]
 
 
 def diagnostic_setting(

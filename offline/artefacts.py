@@ -9,6 +9,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from offline.deploy_time import critical_path
+
 APIM = "azure-native:apimanagement:"
 # The outputs a person checks first; outputs.json holds them all.
 SUMMARY_OUTPUTS = ("gatewayUrl", "apiVersion", "chatDeployment", "embeddingDeployment", "subscriptionKeys")
@@ -67,9 +69,23 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = (
                 dump_json(inputs)
             )
+        elif _is_generic_api_diagnostic(res):
+            # Declared at a newer API version through the generic resource: the ARM properties are the artefact.
+            api = str(inputs["parentResourcePath"]).rsplit("/apis/", 1)[-1]
+            files[f"apis/{api}/diagnostics/{inputs['resourceName']}/diagnosticInformation.json"] = dump_json(inputs)
     for product, apis in product_apis.items():
         files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
     return files
+
+
+def _is_generic_api_diagnostic(res: Mapping[str, Any]) -> bool:
+    inputs = res["inputs"]
+    return (
+        res["type"] == "azure-native:resources:Resource"
+        and inputs.get("resourceProviderNamespace") == "Microsoft.ApiManagement"
+        and inputs.get("resourceType") == "diagnostics"
+        and "/apis/" in str(inputs.get("parentResourcePath", ""))
+    )
 
 
 def _short_type(type_token: str) -> str:
@@ -135,6 +151,7 @@ def summary_text(
         f"aoai-gateway offline plan · stack {stack} · Pulumi mock engine: nothing was deployed",
         f"resources: {len(custom)} Azure resources in {len(resources) - len(custom)} components",
         "  " + ", ".join(f"{t} {n}" for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
+        critical_path(resources).line(),
         f"APIM artefacts: {sum(1 for f in files if f.endswith('policy.xml'))} policies, "
         f"{sum(1 for f in files if f.startswith('backends/'))} backends, "
         f"{sum(1 for f in files if f.startswith('named values/'))} named values",

@@ -116,6 +116,14 @@ def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
         return f"{inputs['scope']}/providers/Microsoft.Authorization/roleAssignments/{assignment}"
     if short == "monitor:DiagnosticSetting":
         return f"{inputs['resourceUri']}/providers/Microsoft.Insights/diagnosticSettings/{inputs.get('name', name)}"
+    if short == "resources:Resource":
+        # A generic resource: ARM's path from its namespace, parent path, type and name.
+        parent_path = str(inputs.get("parentResourcePath") or "").strip("/")
+        path = "/".join(
+            part for part in (parent_path, inputs.get("resourceType"), inputs.get("resourceName", name)) if part
+        )
+        group, namespace = inputs.get("resourceGroupName", "rg-mock"), inputs["resourceProviderNamespace"]
+        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{namespace}/{path}"
     if short not in _ARM_PATHS:
         return f"/subscriptions/{SUBSCRIPTION_ID}/providers/mock/{short}/{name}"
     provider, segments = _ARM_PATHS[short]
@@ -138,6 +146,9 @@ class AzureMocks(pulumi.runtime.Mocks):
         inputs = _unwrap(args.inputs)
         if not args.custom:
             return None, inputs
+        if not args.typ.startswith("azure-native:"):
+            # Other providers (pulumiverse-time's Sleep): their outputs are their inputs.
+            return args.name, inputs
         short = args.typ.removeprefix("azure-native:")
         resource_id = arm_id(args.typ, inputs, args.name)
         state = dict(inputs)
@@ -204,15 +215,14 @@ def _add_outputs(
         props.pop("value", None)  # Azure never returns a secret's value from the management plane
         state["properties"] = props
     elif short == "apimanagement:ApiManagementService":
-        state["gatewayUrl"] = f"https://{name}.azure-api.net"
-        state["developerPortalUrl"] = f"https://{name}.developer.azure-api.net"
-        state["managementApiUrl"] = f"https://{name}.management.azure-api.net"
-        if inputs.get("virtualNetworkType") == "Internal":
-            subnet = str((inputs.get("virtualNetworkConfiguration") or {}).get("subnetResourceId", ""))
-            # Azure hands out the first usable address after its five reserved ones.
-            state["privateIPAddresses"] = [str(ipaddress.ip_network(subnets.get(subnet, "10.0.0.0/24"))[5])]
-        else:
-            state["publicIPAddresses"] = [_public_ip(resource_id)]
+        state.update(_apim_outputs(name, resource_id, inputs, subnets))
+    elif (
+        short == "resources:Resource"
+        and resource_id.split("/providers/", 1)[1].startswith("Microsoft.ApiManagement/service/")
+        and inputs.get("resourceType") == "service"
+    ):
+        # The generic resource returns the service's own properties under `properties`.
+        state["properties"] = {**props, **_apim_outputs(name, resource_id, props, subnets)}
     elif short == "managedidentity:UserAssignedIdentity":
         state["principalId"] = fake_guid("principal", resource_id)
         state["clientId"] = fake_guid("client", resource_id)
@@ -238,6 +248,21 @@ def _add_outputs(
     elif short == "apimanagement:Subscription":
         state.pop("primaryKey", None)
         state.pop("secondaryKey", None)
+
+
+def _apim_outputs(name: str, resource_id: str, props: Mapping[str, Any], subnets: Mapping[str, str]) -> dict[str, Any]:
+    outputs: dict[str, Any] = {
+        "gatewayUrl": f"https://{name}.azure-api.net",
+        "developerPortalUrl": f"https://{name}.developer.azure-api.net",
+        "managementApiUrl": f"https://{name}.management.azure-api.net",
+    }
+    if props.get("virtualNetworkType") == "Internal":
+        subnet = str((props.get("virtualNetworkConfiguration") or {}).get("subnetResourceId", ""))
+        # Azure hands out the first usable address after its five reserved ones.
+        outputs["privateIPAddresses"] = [str(ipaddress.ip_network(subnets.get(subnet, "10.0.0.0/24"))[5])]
+    else:
+        outputs["publicIPAddresses"] = [_public_ip(resource_id)]
+    return outputs
 
 
 def _public_ip(seed: str) -> str:

@@ -38,6 +38,7 @@ from pulumi_policy.policy import _NotApplicableError  # raised by args.not_appli
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from .rules.catalogue import RULES, RULES_BY_NAME, build_policies
+from .rules.typed_view import typed_type
 
 PACK_NAME = "aoai-gateway"
 PACK_DIR = Path(__file__).resolve().parent
@@ -244,7 +245,11 @@ def evaluate(
         if level != EnforcementLevel.DISABLED.value:
             # A resource rule returns at once for types it does not cover (rules/_model.py), so only its
             # own types are worth the engine's per-policy deserialisation; stack rules see everything.
-            subjects = ordered if rule.stack_rule else [r for r in ordered if r["type"] in rule.resource_types]
+            subjects = (
+                ordered
+                if rule.stack_rule
+                else [r for r in ordered if typed_type(r["type"], r.get("inputs") or {}) in rule.resource_types]
+            )
             found = _check(policy, _as_wire(config[rule.name]["properties"]), subjects)
         violations, skipped, not_applicable = (_by_urn(entries) for entries in found)
         rules_report.append(

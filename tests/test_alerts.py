@@ -11,12 +11,12 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.apim.tiers import CLASSIC_TIERS, ApimSku
 from components.naming import Namer
-from components.observability.alerts import CLASSIC_APIM_SKUS, Alerts, AlertsArgs
+from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.kql import kql_real, kql_string, price_table, spend_pace_query
 from components.outputs import deployment_prices
 from components.settings import Settings
-from components.settings.models import ApimSku
 from offline.engine import PlanResult, run_program
 from offline.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides
@@ -177,7 +177,7 @@ def alerts_args(settings: Settings, **overrides: Any) -> AlertsArgs:
         workspace_id=WORKSPACE_ID,
         app_insights_id=APP_INSIGHTS_ID,
         apim_id=APIM_ID,
-        apim_classic_sku=settings.apim.sku in CLASSIC_APIM_SKUS,
+        apim_classic_sku=settings.apim.sku in CLASSIC_TIERS,
         openai_account_ids=account_ids(settings),
         app_gateway_id=APP_GATEWAY_ID,
         products=settings.products,
@@ -199,8 +199,8 @@ def run_alerts(args: AlertsArgs) -> PlanResult:
 
 @cache
 def full() -> PlanResult:
-    """prod as configured: Premium (classic) APIM, an Application Gateway, budgets on every product."""
-    return run_alerts(alerts_args(settings_for("prod")))
+    """prod's Application Gateway and budgets on every product, with a classic APIM tier."""
+    return run_alerts(alerts_args(settings_for("prod"), apim_classic_sku=True))
 
 
 @cache
@@ -247,10 +247,14 @@ def test_every_named_alert_exists_for_prod() -> None:
     assert set(by_key(full())) == expected
 
 
-def test_capacity_alert_only_for_classic_tiers() -> None:
-    assert set(typing.get_args(ApimSku)) - CLASSIC_APIM_SKUS == {"BasicV2", "StandardV2"}
-    assert "apim-capacity" in by_key(full())
-    assert "apim-capacity" not in by_key(reduced())
+def test_capacity_alert_for_classic_tiers_gateway_cpu_for_v2() -> None:
+    assert set(typing.get_args(ApimSku)) - CLASSIC_TIERS == {"BasicV2", "StandardV2", "PremiumV2"}
+    classic, v2 = by_key(full()), by_key(reduced())
+    assert "apim-capacity" in classic and "apim-cpu" not in classic
+    assert "apim-cpu" in v2 and "apim-capacity" not in v2, "v2 tiers report no Capacity (it reads 0)"
+    criteria = v2["apim-cpu"]["inputs"]["criteria"]["allOf"][0]
+    expected = ("Microsoft.ApiManagement/service", "CpuPercent_Gateway")
+    assert (criteria["metricNamespace"], criteria["metricName"]) == expected
 
 
 def test_app_gateway_alerts_absent_without_app_gateway() -> None:
@@ -420,25 +424,25 @@ def test_gateway_limit_query_separates_gateway_from_backend_429s() -> None:
 def test_spend_query_prices_tokens_and_compares_to_the_product_budget() -> None:
     settings = settings_for("prod")
     assert settings.products["partner"].monthly_budget == 1000
-    assert prices_of(settings) == {"gpt-4o": (0.0025, 0.01), "text-embedding-3-small": (0.00002, 0.0)}
+    assert prices_of(settings) == {"gpt-5.4": (0.00275, 0.0165), "text-embedding-3-small": (0.000022, 0.0)}
     query = by_key(full())["spend-partner"]["inputs"]["criteria"]["allOf"][0]["query"]
     assert 'Product == "partner"' in query
     # Written out, not formatted by the kql helpers the query is built with: KQL needs plain decimals.
     assert "1000.0 / dayofmonth(endofmonth(now()))" in query
-    assert '"gpt-4o", 0.0025, 0.01' in query
-    assert '"text-embedding-3-small", 0.00002, 0.0' in query
+    assert '"gpt-5.4", 0.00275, 0.0165' in query
+    assert '"text-embedding-3-small", 0.000022, 0.0' in query
     assert '"Prompt Tokens"' in query and '"Completion Tokens"' in query
 
 
 def test_deployment_prices_come_from_each_deployments_model() -> None:
     settings = settings_for("prod")
-    assert prices_of(settings) == {"gpt-4o": (0.0025, 0.01), "text-embedding-3-small": (0.00002, 0.0)}
+    assert prices_of(settings) == {"gpt-5.4": (0.00275, 0.0165), "text-embedding-3-small": (0.000022, 0.0)}
     backends = dict(settings.openai_backends)
     swc = backends["ptu-swc"]
-    mini = swc.deployments["gpt-4o"].model_copy(update={"model": "gpt-4o-mini"})
-    backends["ptu-swc"] = swc.model_copy(update={"deployments": {**swc.deployments, "gpt-4o": mini}})
-    assert deployment_prices(backends, settings.pricing)["gpt-4o"] == (0.0025, 0.01), "dearest price when names clash"
-    assert "gpt-4o" not in deployment_prices(backends, {}), "no price, no cost"
+    mini = swc.deployments["gpt-5.4"].model_copy(update={"model": "gpt-5.4-mini"})
+    backends["ptu-swc"] = swc.model_copy(update={"deployments": {**swc.deployments, "gpt-5.4": mini}})
+    assert deployment_prices(backends, settings.pricing)["gpt-5.4"] == (0.00275, 0.0165), "dearest price on a clash"
+    assert "gpt-5.4" not in deployment_prices(backends, {}), "no price, no cost"
 
 
 def test_kql_literals() -> None:

@@ -72,8 +72,10 @@ def test_missing_required_key() -> None:
 
 
 def test_internal_network_needs_a_sku_that_supports_it() -> None:
-    message = refused("prod", apim={"sku": "StandardV2", "capacity": 1})
-    assert "aoai-gateway:apim.virtualNetworkType = 'Internal'" in message and "Developer, Premium" in message
+    assert refused("prod", apim={"sku": "StandardV2", "capacity": 1, "zoneRedundant": False}) == (
+        "aoai-gateway:apim.virtualNetworkType = 'Internal': not available on StandardV2 "
+        "(Developer: External/Internal, Premium: External/Internal, PremiumV2: Internal)"
+    )
 
 
 def test_capacity_checked_against_sku() -> None:
@@ -83,10 +85,11 @@ def test_capacity_checked_against_sku() -> None:
 def test_model_sku_and_capacity() -> None:
     dep = "openaiBackends"
     assert "expected one of Standard, GlobalStandard" in refused(
-        **{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "Turbo"}}}}}
+        **{dep: {"swc": {"deployments": {"gpt-5.4-mini": {"sku": "Turbo"}}}}}
     )
-    assert "allowed 1..100000" in refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"capacity": 0}}}}})
-    message = refused(**{dep: {"swc": {"deployments": {"gpt-4o-mini": {"sku": "ProvisionedManaged", "capacity": 12}}}}})
+    assert "allowed 1..100000" in refused(**{dep: {"swc": {"deployments": {"gpt-5.4-mini": {"capacity": 0}}}}})
+    ptu = {"sku": "ProvisionedManaged", "capacity": 12}
+    message = refused(**{dep: {"swc": {"deployments": {"gpt-5.4-mini": ptu}}}})
     assert "at least 15 PTUs in steps of 5" in message
 
 
@@ -173,9 +176,9 @@ def test_operation_missing_from_the_spec_is_refused() -> None:
 
 
 def test_pool_members_must_offer_the_same_deployments() -> None:
-    message = refused("prod", openaiBackends={"paygo-frc": {"deployments": {"gpt-4o": None}}})
+    message = refused("prod", openaiBackends={"paygo-frc": {"deployments": {"gpt-5.4": None}}})
     assert message.startswith("aoai-gateway:openaiBackends.paygo-frc.deployments = ")
-    assert "lacks gpt-4o, which other backends of the pool offer" in message
+    assert "lacks gpt-5.4, which other backends of the pool offer" in message
 
 
 def test_edge_needs_the_certificate_vault() -> None:
@@ -197,14 +200,15 @@ def test_a_pool_needs_at_least_one_backend() -> None:
 
 
 def test_names_that_differ_only_in_case_are_duplicates() -> None:
-    deployment = {"model": "gpt-4o-mini", "version": "2024-07-18"}
-    message = refused(openaiBackends={"swc": {"deployments": {"GPT-4o-mini": deployment}}})
-    assert "aoai-gateway:openaiBackends.swc.deployments.gpt-4o-mini" in message
-    assert "duplicate of 'GPT-4o-mini' (Azure names ignore case)" in message
+    deployment = {"model": "gpt-5.4-mini", "version": "2026-03-17"}
+    message = refused(openaiBackends={"swc": {"deployments": {"GPT-5.4-mini": deployment}}})
+    assert "aoai-gateway:openaiBackends.swc.deployments.gpt-5.4-mini" in message
+    assert "duplicate of 'GPT-5.4-mini' (Azure names ignore case)" in message
 
 
 def test_prod_refuses_the_developer_tier() -> None:
-    message = refused("prod", apim={"sku": "Developer", "virtualNetworkType": "None"})
+    developer = {"sku": "Developer", "capacity": 1, "virtualNetworkType": "None", "zoneRedundant": False}
+    message = refused("prod", apim=developer)
     assert message.startswith("aoai-gateway:apim.sku = 'Developer': Developer has no SLA")
 
 

@@ -25,7 +25,7 @@ TAGS = {"environment": "test", "managedBy": "pulumi"}
 TAGGABLE = ("ApplicationGateway", "PublicIPAddress", "FirewallPolicy", "UserAssignedIdentity")
 # Azure's built-in role id, written out rather than read from components.shared.BUILTIN_ROLES.
 KV_SECRETS_USER = "4633458b-17de-408a-b874-0445c86b69e6"
-OUTPUTS = ("public_ip_address", "public_fqdn", "gateway_url", "application_gateway_id", "identity_principal_id")
+OUTPUTS = ("public_ip_address", "public_fqdn", "gateway_url", "application_gateway_id", "identity_id")
 
 
 def _run(stack: str, settings: Settings, *, zone_redundant: bool, config: dict[str, Any]) -> PlanResult:
@@ -44,6 +44,7 @@ def _run(stack: str, settings: Settings, *, zone_redundant: bool, config: dict[s
                 apim_gateway_host=APIM_HOST,
                 subscription_id=SUBSCRIPTION,
                 zone_redundant=zone_redundant,
+                role_propagation_seconds=settings.role_propagation_seconds,
                 workspace_id=WORKSPACE_ID,
             ),
         )
@@ -186,7 +187,7 @@ def test_backend_is_apim_with_host_override_and_status_probe(prod_plan: PlanResu
     settings = ref(prod_plan, rule["backendHttpSettings"])
     assert (settings["port"], settings["protocol"]) == (443, "Https")
     assert settings["pickHostNameFromBackendAddress"] is True
-    assert settings["requestTimeout"] >= 120
+    assert settings["requestTimeout"] == 330, "the edge waits as long as edge.requestTimeoutSeconds"
     probe = ref(prod_plan, settings["probe"])
     assert probe["path"] == APIM_STATUS_PATH and probe["protocol"] == "Https"
     assert probe["pickHostNameFromBackendHttpSettings"] is True
@@ -223,8 +224,11 @@ def test_identity_reads_the_certificate_before_the_gateway_exists(prod_plan: Pla
     )
     assert assignment["inputs"]["principalId"] == fake_guid("principal", identity_id)
     assert assignment["inputs"]["principalType"] == "ServicePrincipal"
+    # The gateway waits for the grant to apply: a bounded sleep after it, which the gateway depends on.
+    sleep = one(prod_plan, "time:index/sleep:Sleep")
+    assert assignment["urn"] in sleep["dependsOn"] and sleep["inputs"]["createDuration"] == "120s"
     agw = one(prod_plan, "network:ApplicationGateway")
-    assert assignment["urn"] in agw["dependsOn"]
+    assert sleep["urn"] in agw["dependsOn"]
 
 
 def test_gateway_logs_go_to_the_workspace(prod_plan: PlanResult) -> None:
@@ -239,8 +243,8 @@ def test_outputs(prod_plan: PlanResult, prod: Settings) -> None:
     assert out["gateway_url"] == f"https://{prod.edge.host_name}"
     assert out["public_ip_address"].count(".") == 3
     assert out["public_fqdn"].endswith(f".{prod.location}.cloudapp.azure.com")
-    assert out["application_gateway_id"].endswith("/applicationGateways/agw-aoaigw-prod-swc")
-    assert len(out["identity_principal_id"]) == 36
+    assert out["application_gateway_id"].endswith("/applicationGateways/agw-aoaigw-prod-gwc")
+    assert out["identity_id"].endswith("/userAssignedIdentities/id-aoaigw-prod-gwc-agw")
 
 
 def test_children_are_parented_and_tagged(prod_plan: PlanResult) -> None:

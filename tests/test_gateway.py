@@ -90,11 +90,11 @@ def test_deployment_shape(prod_plan: PlanResult) -> None:
     ptu = [
         d
         for d in of_type(prod_plan, "cognitiveservices:Deployment")
-        if d["inputs"]["sku"]["name"] == "GlobalProvisionedManaged"
+        if d["inputs"]["sku"]["name"] == "DataZoneProvisionedManaged"
     ]
     assert ptu and ptu[0]["inputs"]["sku"]["capacity"] == 15
     props = ptu[0]["inputs"]["properties"]
-    assert props["model"] == {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}
+    assert props["model"] == {"format": "OpenAI", "name": "gpt-5.4", "version": "2026-03-05"}
     assert props["versionUpgradeOption"] == "NoAutoUpgrade" and props["raiPolicyName"] == "Microsoft.DefaultV2"
 
 
@@ -120,11 +120,12 @@ def test_named_values_are_key_vault_references_after_the_role(api_key_plan: Plan
         inputs = nv["inputs"]
         assert inputs["secret"] is True and "value" not in inputs
         assert inputs["keyVault"]["secretIdentifier"].startswith("https://kv-")
-        roles = [resources[d] for d in nv["dependsOn"] if resources[d]["type"].endswith("authorization:RoleAssignment")]
-        (role,) = roles
+        # After the readers' grants have had time to apply: a sleep that waits for the role assignments.
+        (sleep,) = [resources[d] for d in nv["dependsOn"] if resources[d]["type"] == "time:index/sleep:Sleep"]
+        roles = [resources[d] for d in sleep["dependsOn"]]
+        assert {r["type"] for r in roles} == {"azure-native:authorization:RoleAssignment"}
+        (role,) = [r for r in roles if r["inputs"]["scope"].endswith(f"/secrets/{inputs['namedValueId']}")]
         assert role["inputs"]["roleDefinitionId"].endswith(KV_SECRETS_USER)
-        # Scoped to the one secret the named value reads, not the whole vault.
-        assert role["inputs"]["scope"].endswith(f"/secrets/{inputs['namedValueId']}")
 
 
 def test_api_key_mode_stores_keys_in_key_vault_with_content_type(api_key_plan: PlanResult) -> None:
@@ -165,8 +166,41 @@ def test_no_secret_appears_in_plain_text(fixture: str, request: pytest.FixtureRe
 # ---------------------------------------------------------------- API Management
 
 
-def test_apim_service_is_hardened(prod_plan: PlanResult) -> None:
-    inputs = one(prod_plan, "apimanagement:ApiManagementService")["inputs"]
+def apim_service(result: PlanResult) -> dict[str, Any]:
+    """The APIM service's settings in the typed shape, whether a typed resource (classic tiers) or a generic one at
+    the newer API version (v2 tiers: ARM properties under `properties`)."""
+    typed = of_type(result, "apimanagement:ApiManagementService")
+    generic = [r["inputs"] for r in of_type(result, "resources:Resource") if r["inputs"]["resourceType"] == "service"]
+    assert len(typed) + len(generic) == 1, "one API Management service"
+    if typed:
+        inputs: dict[str, Any] = typed[0]["inputs"]
+        return inputs
+    (service,) = generic
+    return {
+        **service["properties"],
+        **{k: service[k] for k in ("sku", "identity", "location")},
+        "serviceName": service["resourceName"],
+    }
+
+
+def test_prod_runs_premium_v2_injected_through_the_newer_api_version(prod_plan: PlanResult) -> None:
+    (service,) = [
+        r["inputs"] for r in of_type(prod_plan, "resources:Resource") if r["inputs"]["resourceType"] == "service"
+    ]
+    assert (service["resourceProviderNamespace"], service["apiVersion"]) == (
+        "Microsoft.ApiManagement",
+        "2025-03-01-preview",
+    )
+    assert service["sku"] == {"capacity": 2, "name": "PremiumV2"}
+    props = service["properties"]
+    assert props["virtualNetworkType"] == "Internal" and props["zoneRedundant"] is True
+    assert props["virtualNetworkConfiguration"]["subnetResourceId"].endswith("/subnets/snet-aoaigw-prod-gwc-apim")
+    assert not of_type(prod_plan, "apimanagement:ApiManagementService")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_apim_service_is_hardened(stack: str) -> None:
+    inputs = apim_service(plan_for(stack))
     props = inputs["customProperties"]
     for protocol in ("Tls10", "Tls11", "Ssl30"):
         assert props[f"Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Protocols.{protocol}"] == "False"
@@ -174,7 +208,11 @@ def test_apim_service_is_hardened(prod_plan: PlanResult) -> None:
     assert props["Microsoft.WindowsAzure.ApiManagement.Gateway.Security.Ciphers.TripleDes168"] == "False"
     assert inputs["identity"] == {"type": "SystemAssigned"}
     assert inputs["apiVersionConstraint"] == {"minApiVersion": "2021-08-01"}
-    assert inputs["sku"] == {"capacity": 1, "name": "Premium"}
+    assert (
+        inputs["sku"]
+        == {"dev": {"capacity": 1, "name": "Developer"}, "prod": {"capacity": 2, "name": "PremiumV2"}}[stack]
+    )
+    assert inputs["developerPortalStatus"] == "Disabled"
     assert len(inputs["serviceName"]) <= 50
 
 
@@ -288,7 +326,7 @@ def test_stack_outputs(dev_plan: PlanResult) -> None:
         ".azure-api.net"
     )
     assert outputs["apiPath"] == "openai" and outputs["apiVersion"] == "2024-10-21"
-    assert outputs["chatDeployment"] == "gpt-4o-mini" and outputs["embeddingDeployment"] == "text-embedding-3-small"
+    assert outputs["chatDeployment"] == "gpt-5.4-mini" and outputs["embeddingDeployment"] == "text-embedding-3-small"
     assert outputs["productLimits"]["partner"] == {
         "requestsPerPeriod": 30,
         "renewalPeriodSeconds": 60,
@@ -325,13 +363,13 @@ def test_every_monitored_resource_sends_to_the_one_workspace(prod_plan: PlanResu
     workspace_id = arm_id(workspace["type"], workspace["inputs"], workspace["name"])
     settings = {d["inputs"]["resourceUri"]: d["inputs"] for d in of_type(prod_plan, "monitor:DiagnosticSetting")}
     monitored = [
-        ("apimanagement:ApiManagementService", "service", "serviceName"),
+        ("resources:Resource", "service", "resourceName"),
         ("cognitiveservices:Account", "accounts", "accountName"),
         ("keyvault:Vault", "vaults", "vaultName"),
         ("network:ApplicationGateway", "applicationGateways", "applicationGatewayName"),
     ]
     for type_suffix, segment, key in monitored:
-        resources = of_type(prod_plan, type_suffix)
+        resources = [r for r in of_type(prod_plan, type_suffix) if r["inputs"].get("resourceType", segment) == segment]
         assert resources, f"the prod plan declares no {type_suffix}"
         for res in resources:
             target = next(uri for uri in settings if uri.endswith(f"/{segment}/{res['inputs'][key]}"))

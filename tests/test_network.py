@@ -8,9 +8,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from components.apim.service import host_names
 from components.naming import Namer
 from components.network import (
-    APIM_DNS_ZONE,
     KEY_VAULT_DNS_ZONE,
     OPENAI_DNS_ZONE,
     ApimPrivateDns,
@@ -32,7 +32,7 @@ MANAGEMENT_PORTS = {22, 3389, 3443, *range(65200, 65536)}
 ANYWHERE = {"Internet", "*", "Any", "0.0.0.0/0"}
 
 
-def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any]) -> PlanResult:
+def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any], sku: str = "Premium") -> PlanResult:
     namer = Namer(settings.workload, settings.environment, stack, settings.location, settings.name_suffix)
 
     def program() -> None:
@@ -45,6 +45,8 @@ def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any]) -> P
                 settings=settings.network,
                 namer=namer,
                 apim_virtual_network_type=mode,
+                apim_sku=sku,
+                apim_host_names=host_names(SERVICE, sku) if mode == "Internal" else {},
                 workspace_id=WORKSPACE_ID,
             ),
         )
@@ -57,18 +59,14 @@ def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any]) -> P
             "key_vault_dns_zone_id",
         ):
             pulumi.export(key, getattr(net, key))
-        if net.apim_dns_zone_name is not None:
-            pulumi.export("apim_dns_zone_name", net.apim_dns_zone_name)
-            dns = ApimPrivateDns(
+        pulumi.export("apim_dns_zone_names", net.apim_dns_zone_names)
+        if net.apim_dns_zone_names:
+            ApimPrivateDns(
                 "apim-dns",
                 ApimPrivateDnsArgs(
-                    resource_group_name="rg-aoaigw-test",
-                    zone_name=net.apim_dns_zone_name,
-                    service_name=SERVICE,
-                    private_ip=APIM_IP,
+                    resource_group_name="rg-aoaigw-test", zone_names=net.apim_dns_zone_names, private_ip=APIM_IP
                 ),
             )
-            pulumi.export("apim_gateway_host", dns.gateway_host)
 
     return run_program(stack, config=config, program=program)
 
@@ -130,8 +128,10 @@ def test_subnets_match_config_and_are_created_one_at_a_time(internal: PlanResult
         "private-endpoints": prod.network.subnets.private_endpoints,
     }
     assert {k: s["inputs"]["addressPrefix"] for k, s in by_key.items()} == expected
-    assert by_key["app-gateway"]["urn"] in by_key["apim"]["dependsOn"]
+    # One at a time, APIM's first (it is on the deploy's critical path).
+    assert not [urn for urn in by_key["apim"]["dependsOn"] if ":Subnet::" in urn]
     assert by_key["apim"]["urn"] in by_key["private-endpoints"]["dependsOn"]
+    assert by_key["private-endpoints"]["urn"] in by_key["app-gateway"]["dependsOn"]
     # NSG rules only reach private endpoint NICs with network policies on.
     assert by_key["private-endpoints"]["inputs"]["privateEndpointNetworkPolicies"] == "NetworkSecurityGroupEnabled"
     (vnet,) = of_type(internal, "network:VirtualNetwork")
@@ -219,9 +219,16 @@ def test_private_endpoints_serve_https_to_the_vnet_only(internal: PlanResult, pr
     )
 
 
+CLASSIC_HOSTS = {
+    "apim-aoaigw-prod-swc-abcde.azure-api.net",
+    "apim-aoaigw-prod-swc-abcde.management.azure-api.net",
+    "apim-aoaigw-prod-swc-abcde.scm.azure-api.net",
+}
+
+
 def test_private_dns_zones_are_linked_to_the_vnet(internal: PlanResult, external: PlanResult) -> None:
     for result, expected in (
-        (internal, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, APIM_DNS_ZONE}),
+        (internal, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, *CLASSIC_HOSTS}),
         (external, {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE}),
     ):
         zones = of_type(result, "privatedns:PrivateZone")
@@ -240,31 +247,34 @@ def test_private_dns_zones_are_linked_to_the_vnet(internal: PlanResult, external
 
 
 def test_internal_apim_host_names_resolve_to_its_private_ip(internal: PlanResult) -> None:
+    """One zone per host name with an apex record: never a zone for all of azure-api.net (ARM reserves that
+    name, and it would hide every other APIM instance's public name from the VNet)."""
     records = of_type(internal, "privatedns:PrivateRecordSet")
-    assert {r["inputs"]["relativeRecordSetName"] for r in records} == {
-        SERVICE,
-        f"{SERVICE}.portal",
-        f"{SERVICE}.developer",
-        f"{SERVICE}.management",
-        f"{SERVICE}.scm",
-    }
+    assert {r["inputs"]["privateZoneName"] for r in records} == CLASSIC_HOSTS
     for record in records:
         assert record["inputs"]["recordType"] == "A"
-        assert record["inputs"]["privateZoneName"] == APIM_DNS_ZONE
+        assert record["inputs"]["relativeRecordSetName"] == "@"
         assert record["inputs"]["aRecords"] == [{"ipv4Address": APIM_IP}]
-    assert internal.outputs["apim_gateway_host"] == f"{SERVICE}.{APIM_DNS_ZONE}"
+    assert "azure-api.net" not in {z["inputs"]["privateZoneName"] for z in of_type(internal, "privatedns:PrivateZone")}
+
+
+def test_the_vault_zone_falls_back_to_public_resolution(internal: PlanResult) -> None:
+    """An external vault (the edge's certificate) is not in this privatelink zone; its name must still resolve."""
+    links = {lk["inputs"]["privateZoneName"]: lk["inputs"] for lk in of_type(internal, "privatedns:VirtualNetworkLink")}
+    assert links[KEY_VAULT_DNS_ZONE]["resolutionPolicy"] == "NxDomainRedirect"
+    assert [zone for zone, link in links.items() if "resolutionPolicy" in link] == [KEY_VAULT_DNS_ZONE]
 
 
 def test_outputs(internal: PlanResult, external: PlanResult) -> None:
     out = internal.outputs
-    assert out["vnet_id"].endswith("/virtualNetworks/vnet-aoaigw-prod-swc")
-    assert out["app_gateway_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-agw")
-    assert out["apim_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-apim")
-    assert out["private_endpoint_subnet_id"].endswith("/subnets/snet-aoaigw-prod-swc-pep")
+    assert out["vnet_id"].endswith("/virtualNetworks/vnet-aoaigw-prod-gwc")
+    assert out["app_gateway_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-agw")
+    assert out["apim_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-apim")
+    assert out["private_endpoint_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-pep")
     assert out["openai_dns_zone_id"].endswith(f"/privateDnsZones/{OPENAI_DNS_ZONE}")
     assert out["key_vault_dns_zone_id"].endswith(f"/privateDnsZones/{KEY_VAULT_DNS_ZONE}")
-    assert out["apim_dns_zone_name"] == APIM_DNS_ZONE
-    assert "apim_dns_zone_name" not in external.outputs
+    assert set(out["apim_dns_zone_names"]) == {"gateway", "management", "scm"}
+    assert external.outputs["apim_dns_zone_names"] == {}
 
 
 def test_nsg_logs_go_to_the_workspace_without_metrics(internal: PlanResult) -> None:
@@ -298,3 +308,33 @@ def test_app_gateway_subnet_reaches_the_certificate_vault_through_a_service_endp
     (app_gateway,) = [name for name in endpoints if "-agw" in name]
     assert endpoints[app_gateway] == [{"service": "Microsoft.KeyVault"}]
     assert all(value is None for name, value in endpoints.items() if name != app_gateway)
+
+
+@pytest.fixture(scope="module")
+def injected_v2(prod: Settings) -> PlanResult:
+    return _run("prod", prod, "Internal", with_overrides("prod"), sku="PremiumV2")
+
+
+def test_premium_v2_injection_has_its_delegated_subnet_nsg_and_one_dns_zone(injected_v2: PlanResult) -> None:
+    (subnet,) = [s for s in of_type(injected_v2, "network:Subnet") if s["name"] == "network-snet-apim"]
+    assert subnet["inputs"]["delegations"] == [
+        {"name": "apim-v2-injection", "serviceName": "Microsoft.Web/hostingEnvironments"}
+    ]
+    rules = nsg_rules(injected_v2, "apim")
+    outbound = {
+        (r["destinationAddressPrefix"], r["destinationPortRange"]) for r in rules if r["direction"] == "Outbound"
+    }
+    assert ("Storage", "443") in outbound, "the one outbound rule Microsoft requires for Premium v2 injection"
+    inbound = allowed_inbound(rules)
+    assert inbound, "the gateway and the load balancer reach the units"
+    assert {r["sourceAddressPrefix"] for r in inbound} == {"10.20.0.0/24", "AzureLoadBalancer"}, (
+        "the Application Gateway subnet and the load balancer only: v2 is managed from outside the VNet"
+    )
+    zones = {z["inputs"]["privateZoneName"] for z in of_type(injected_v2, "privatedns:PrivateZone")}
+    assert zones == {OPENAI_DNS_ZONE, KEY_VAULT_DNS_ZONE, f"{SERVICE}.azure-api.net"}, "v2 serves the gateway only"
+
+
+def test_classic_injection_needs_no_delegation(internal: PlanResult) -> None:
+    subnets = of_type(internal, "network:Subnet")
+    assert len(subnets) == 3
+    assert all("delegations" not in s["inputs"] for s in subnets)

@@ -130,10 +130,10 @@ def test_secret_config_values_stand_in_as_secret(tmp_path: Path) -> None:
 
 def test_cost_sheet_turns_limits_into_currency() -> None:
     sheet = cost_sheet("prod", settings_from_config(stack_config("prod")))
-    assert "| `gpt-4o` | gpt-4o | 0.0025 | 0.01 |" in sheet
-    assert "| `text-embedding-3-small` | text-embedding-3-small | 0.00002 | 0 |" in sheet
-    # 50,000 tokens a minute at the dearest price (0.01 per 1,000): 30 per hour; the quota caps a month at 500.
-    assert "| `partner` | 50,000 | 50,000,000 Monthly | 1,000.00 USD | 30.00 USD/hour; 500.00 USD/Monthly |" in sheet
+    assert "| `gpt-5.4` | gpt-5.4 | 0.00275 | 0.0165 |" in sheet
+    assert "| `text-embedding-3-small` | text-embedding-3-small | 0.000022 | 0 |" in sheet
+    # 50,000 tokens a minute at the dearest price (0.0165 per 1,000): 49.50 per hour; the quota caps a month at 825.
+    assert "| `partner` | 50,000 | 50,000,000 Monthly | 1,000.00 USD | 49.50 USD/hour; 825.00 USD/Monthly |" in sheet
 
 
 def test_the_program_imports_only_its_runtime_requirements() -> None:

@@ -17,7 +17,7 @@ PACK_CONFIG = Path(__file__).resolve().parents[1] / "policies" / "config"
 
 WEAKENED = {
     "authMode": "apiKey",
-    "apim": {"virtualNetworkType": "External"},
+    "apim": {"sku": "Premium", "capacity": 1, "virtualNetworkType": "External", "zoneRedundant": False},
     "edge": {"wafMode": "Detection"},
     "network": {"publicEndpoints": True, "unsafeAllowPublicAccessInProd": True},
 }

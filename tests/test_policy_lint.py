@@ -93,6 +93,7 @@ def test_unknown_scope_is_refused() -> None:
 _API_BASE = {
     "auth_mode": "managed-identity",
     "backend_id": "aoai-pool",
+    "timeout_seconds": 300,
     "token_metric_namespace": "aoai-gateway",
     "deployment_dimension": True,
     "subscription_key_header": SUBSCRIPTION_KEY_HEADER,

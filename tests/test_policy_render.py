@@ -27,6 +27,7 @@ def _api_context(**overrides: object) -> dict[str, object]:
         "auth_mode": "managed-identity",
         "backend_id": "aoai-pool",
         "backend_count": 2,
+        "timeout_seconds": 300,
         "token_metric_namespace": "aoai-gateway",
         "deployment_dimension": True,
         "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
@@ -171,11 +172,15 @@ def test_pool_retries_each_other_backend_once(backend_count: int) -> None:
     )
     forward = retry.find("forward-request")
     assert forward.get("buffer-request-body") == "true"
+    assert (forward.get("timeout"), forward.get("buffer-response")) == ("300", "false")
 
 
-def test_single_backend_inherits_forwarding() -> None:
-    backend = _tree(_render_api(_api_context(backend_count=1))).find("backend")
-    assert [child.tag for child in backend] == ["base"]
+def test_a_single_backend_forwards_itself_unbuffered_with_the_timeout() -> None:
+    """Not <base />: the inherited forward-request buffers the response, which would hold streamed tokens back."""
+    backend = _tree(_render_api(_api_context(backend_count=1, timeout_seconds=120))).find("backend")
+    (forward,) = [child for child in backend if isinstance(child.tag, str)]
+    assert forward.tag == "forward-request"
+    assert (forward.get("timeout"), forward.get("buffer-response")) == ("120", "false")
 
 
 def test_pool_larger_than_retry_allows_fails_lint() -> None:
@@ -217,10 +222,13 @@ def test_unavailable_pool_answers_503_with_retry_after() -> None:
     assert response.find("set-header[@name='Retry-After']").findtext("value").startswith("@(")
 
 
-def test_every_section_inherits() -> None:
+def test_every_section_inherits_and_the_backend_forwards_once() -> None:
     root = _tree(_render_api(_api_context(backend_count=1)))
     assert [section.tag for section in root] == ["inbound", "backend", "outbound", "on-error"]
-    assert all(section[0].tag == "base" for section in root)
+    inheriting = [section for section in root if section.tag != "backend"]
+    assert len(inheriting) == 3 and all(section[0].tag == "base" for section in inheriting)
+    backend = root.find("backend")
+    assert backend.find("base") is None and len(backend.findall(".//forward-request")) == 1
 
 
 # --- product limits ----------------------------------------------------------------------------

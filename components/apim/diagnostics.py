@@ -1,4 +1,4 @@
-"""What APIM logs about the API: the Application Insights logger and the API diagnostics that feed it."""
+"""What APIM logs about the API: the Application Insights logger, and diagnostics to it and to Log Analytics."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from typing import Any
 
 import pulumi
 import pulumi_azure_native.apimanagement as apim
+import pulumi_azure_native.resources as resources
 
 from components.apim.policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
+from components.apim.tiers import PREVIEW_API_VERSION
 from components.shared import role_assignment
 
 APP_INSIGHTS_NAMED_VALUE = "appinsights-connection-string"
@@ -26,6 +28,8 @@ def api_logging(
     prefix: str,
     *,
     service_id: pulumi.Input[str],
+    service_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
     api: apim.Api,
     connection_string: apim.NamedValue,
     app_insights_id: pulumi.Input[str],
@@ -33,6 +37,7 @@ def api_logging(
     subscription_id: pulumi.Input[str],
     sampling_percentage: float,
     log_body_bytes: int,
+    llm_message_bytes: int,
     common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> apim.Logger:
@@ -86,19 +91,41 @@ def api_logging(
         **common,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    apim.ApiDiagnostic(
+    # The Log Analytics diagnostic, at the API version that has largeLanguageModel: every call's model,
+    # deployment and tokens land in ApiManagementGatewayLlmLog (chargeback, the served-models chart); prompts
+    # and completions only when monitoring.llmMessageBytes opts in.
+    llm: dict[str, Any] = {"logs": "enabled"}
+    if llm_message_bytes:
+        messages = {"messages": "all", "maxSizeInBytes": llm_message_bytes}
+        llm.update(requests=messages, responses=messages)
+    wire_message = {
+        "headers": LOGGED_HEADERS,
+        "dataMasking": {
+            "queryParams": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_QUERY}],
+            "headers": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_HEADER}],
+        },
+        **({"body": {"bytes": log_body_bytes}} if log_body_bytes else {}),
+    }
+    wire_pipeline = {"request": wire_message, "response": wire_message}
+    resources.Resource(
         f"{prefix}-api-azuremonitor",
-        api_id=api.name,
-        diagnostic_id="azuremonitor",
-        # Built-in logger that feeds the resource-specific ApiManagementGatewayLogs table.
-        logger_id=pulumi.Output.from_input(service_id).apply(lambda sid: f"{sid}/loggers/azuremonitor"),
-        always_log="allErrors",
-        log_client_ip=True,
-        verbosity="information",
-        sampling=apim.SamplingSettingsArgs(sampling_type="fixed", percentage=100),
-        frontend=pipeline,
-        backend=pipeline,
-        **common,
+        resource_provider_namespace="Microsoft.ApiManagement",
+        parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", api.name),
+        resource_type="diagnostics",
+        resource_name_="azuremonitor",
+        api_version=PREVIEW_API_VERSION,
+        resource_group_name=resource_group_name,
+        properties={
+            # Built-in logger that feeds the resource-specific ApiManagementGatewayLogs table.
+            "loggerId": pulumi.Output.from_input(service_id).apply(lambda sid: f"{sid}/loggers/azuremonitor"),
+            "alwaysLog": "allErrors",
+            "logClientIp": True,
+            "verbosity": "information",
+            "sampling": {"samplingType": "fixed", "percentage": 100},
+            "frontend": wire_pipeline,
+            "backend": wire_pipeline,
+            "largeLanguageModel": llm,
+        },
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return logger

@@ -38,8 +38,13 @@ class GatewayArgs:
     key_vault_secrets: Mapping[str, StoredSecret]
     app_insights_id: pulumi.Input[str]
     workspace_id: pulumi.Input[str]
+    role_propagation_seconds: int = 0
+    # APIM's forward-request timeout: how long it waits for Azure OpenAI's response headers.
+    backend_timeout_seconds: int = 300
     sampling_percentage: float = 100
     log_body_bytes: int = 0
+    # Prompt and completion bytes logged to ApiManagementGatewayLlmLog (0: usage metadata only).
+    llm_message_bytes: int = 0
     subnet_id: pulumi.Input[str] | None = None
     protect: bool = False
 
@@ -66,7 +71,7 @@ class Gateway(pulumi.ComponentResource):
             parent=self,
         )
         common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "service_name": service.name}
-        principal_id = service.identity.apply(lambda identity: identity.principal_id if identity else "")
+        principal_id = service.principal_id
         openai_users = [
             role_assignment(
                 f"{name}-openai-user-{backend_name}",
@@ -85,6 +90,7 @@ class Gateway(pulumi.ComponentResource):
             args.key_vault_secrets,
             principal_id=principal_id,
             subscription_id=args.subscription_id,
+            role_propagation_seconds=args.role_propagation_seconds,
             common=common,
             parent=self,
         )
@@ -96,6 +102,7 @@ class Gateway(pulumi.ComponentResource):
             api_operations=args.api_operations,
             spec_source=args.spec_source,
             auth_mode=args.auth_mode,
+            backend_timeout_seconds=args.backend_timeout_seconds,
             named_values=named_values.keys(),
             wait_for=[*backends.values(), *openai_users],
             common=common,
@@ -104,6 +111,8 @@ class Gateway(pulumi.ComponentResource):
         api_logging(
             name,
             service_id=service.id,
+            service_name=service.name,
+            resource_group_name=args.resource_group_name,
             api=api,
             connection_string=named_values[APP_INSIGHTS_NAMED_VALUE],
             app_insights_id=args.app_insights_id,
@@ -111,6 +120,7 @@ class Gateway(pulumi.ComponentResource):
             subscription_id=args.subscription_id,
             sampling_percentage=args.sampling_percentage,
             log_body_bytes=args.log_body_bytes,
+            llm_message_bytes=args.llm_message_bytes,
             common=common,
             parent=self,
         )
@@ -123,9 +133,5 @@ class Gateway(pulumi.ComponentResource):
         self.service_name = service.name
         self.gateway_url = service.gateway_url
         self.principal_id = principal_id
-        self.private_ip = (
-            service.private_ip_addresses.apply(lambda ips: (ips or [""])[0])
-            if args.apim.virtual_network_type == "Internal"
-            else None
-        )
+        self.private_ip = service.private_ip if args.apim.virtual_network_type == "Internal" else None
         self.register_outputs({"gatewayUrl": self.gateway_url, "serviceId": self.service_id})

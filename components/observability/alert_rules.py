@@ -83,8 +83,8 @@ class AlertRule:
     frequency: str
     severity: int
     runbook: str
-    # Only where this holds: the classic tiers report Capacity; v2 tiers report CPU and memory instead.
-    classic_apim_only: bool = False
+    # Only on these API Management tiers: the classic tiers report Capacity, the v2 tiers gateway CPU and memory.
+    apim_tiers: Literal["classic", "v2"] | None = None
 
 
 ALERT_RULES: tuple[AlertRule, ...] = (
@@ -129,11 +129,27 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         window="PT15M",
         frequency="PT5M",
         severity=SEVERITY_WARNING,
-        classic_apim_only=True,
+        apim_tiers="classic",
         runbook="API Management capacity stayed above {threshold}% for 15 minutes. "
         "The gateway is close to its limit and latency will grow, then requests fail. "
         "First steps: check Requests and Duration metrics for a traffic spike; if sustained, "
         "raise apim.capacity in the stack config (scale units) and run pulumi up.",
+    ),
+    AlertRule(
+        key="apim-cpu",
+        each="apim",
+        # v2 tiers report no Capacity (it reads 0); their load shows in the gateway's CPU.
+        signal=Metric(APIM, "CpuPercent_Gateway", "Average"),
+        threshold="apim_capacity_percent",
+        operator="GreaterThan",
+        window="PT15M",
+        frequency="PT5M",
+        severity=SEVERITY_WARNING,
+        apim_tiers="v2",
+        runbook="API Management gateway CPU stayed above {threshold}% for 15 minutes. "
+        "The gateway is close to its limit and latency will grow, then requests fail. "
+        "First steps: check Requests and Duration metrics for a traffic spike and MemoryPercent_Gateway; if "
+        "sustained, raise apim.capacity in the stack config (scale units, added in minutes on v2) and run pulumi up.",
     ),
     AlertRule(
         key="oai-429-{backend}",

@@ -16,9 +16,6 @@ from components.observability.alert_rules import ALERT_RULES, AlertRule, Each, L
 from components.observability.workbook import render_workbook, workbook_context
 from components.settings.models import AlertThresholds, ProductSettings
 
-# Tiers that report the Capacity metric; the v2 tiers report CPU and memory percentages instead.
-CLASSIC_APIM_SKUS = frozenset({"Developer", "Basic", "Standard", "Premium"})
-
 
 @dataclass
 class AlertsArgs:
@@ -68,7 +65,8 @@ class Alerts(pulumi.ComponentResource):
         self._args = args
         self._workbook_title = f"Azure OpenAI gateway ({args.namer.environment})"
         names = []
-        rules = [rule for rule in ALERT_RULES if args.apim_classic_sku or not rule.classic_apim_only]
+        tier = "classic" if args.apim_classic_sku else "v2"
+        rules = [rule for rule in ALERT_RULES if rule.apim_tiers in (None, tier)]
         # Consecutive rows about the same kind of target are declared target by target (all of one account's
         # rules together), which is also the order of the alertNames output.
         for each, group in itertools.groupby(rules, key=lambda rule: rule.each):

@@ -14,22 +14,24 @@ from pydantic_core import ErrorDetails
 
 from components.settings.base import PROJECT, ConfigError, bounds, did_you_mean, kind_of, unwrap
 from components.settings.models import Settings
-from components.settings.rules import check_settings, show
+from components.settings.rules import check_certificate_vault, check_settings, show
 
 # Namespaces whose keys the CLI hands to every program beside ours: provider configuration.
 PROVIDER_NAMESPACES = frozenset({"azure-native", "pulumi", "time"})
 
 
-def load_settings() -> Settings:
-    """Reads every `aoai-gateway:*` key the program was given; unknown keys are refused, not ignored."""
+def load_settings(subscription_id: str) -> Settings:
+    """Reads every `aoai-gateway:*` key the program was given; unknown keys are refused, not ignored.
+    `subscription_id` is where the stack deploys, for the rules that depend on it."""
     # The CLI hands config to the program through PULUMI_CONFIG; mocks set it in-process.
     config = dict(pulumi.runtime.config.get_config_env())
     config.update(pulumi.runtime.config.CONFIG.get())
-    return settings_from_config(config)
+    return settings_from_config(config, subscription_id=subscription_id)
 
 
-def settings_from_config(config: Mapping[str, Any]) -> Settings:
-    """Settings from `namespace:key` values, as text (the CLI's form) or already decoded; rules checked."""
+def settings_from_config(config: Mapping[str, Any], *, subscription_id: str | None = None) -> Settings:
+    """Settings from `namespace:key` values, as text (the CLI's form) or already decoded; rules checked
+    (with `subscription_id`, also those that need the deployment's subscription)."""
     values: dict[str, Any] = {}
     for key, value in sorted(config.items()):
         namespace, _, name = key.partition(":")
@@ -45,6 +47,8 @@ def settings_from_config(config: Mapping[str, Any]) -> Settings:
     except ValidationError as exc:
         raise ConfigError(explain(exc.errors()[0])) from None
     check_settings(settings)
+    if subscription_id is not None:
+        check_certificate_vault(settings, subscription_id)
     return settings
 
 

@@ -8,6 +8,7 @@ from pydantic import Field, model_validator
 
 from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, TokenQuotaPeriod
 from components.apim.spec import SpecError, load_spec, operation_ids
+from components.apim.tiers import ApimSku
 from components.settings.base import (
     DISTINCT_ITEMS,
     DISTINCT_NAMES,
@@ -24,6 +25,7 @@ from components.settings.base import (
     Region,
     Section,
 )
+from components.waf import PROMPT_PRONE_GROUPS
 
 # ---------------------------------------------------------------- OpenAI backends
 
@@ -40,10 +42,10 @@ UpgradeOption = Literal["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExp
 
 class DeploymentSettings(Section):
     model: Annotated[
-        str, Matches(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-4o-mini (lowercase, digits, '.' and '-')")
-    ] = Field(description="Model name, e.g. gpt-4o or text-embedding-3-small.")
+        str, Matches(r"[a-z0-9][a-z0-9.-]{1,63}", "a model name such as gpt-5.4-mini (lowercase, digits, '.' and '-')")
+    ] = Field(description="Model name, e.g. gpt-5.4 or text-embedding-3-small.")
     version: Annotated[str, Matches(r"[0-9A-Za-z.-]{1,32}", "a model version such as 2024-07-18 (in quotes)")] = Field(
-        description="Model version, e.g. 2024-11-20."
+        description="Model version, e.g. 2026-03-05."
     )
     sku: ModelSku = Field("Standard", description="Deployment SKU (PTU SKUs end in ProvisionedManaged).")
     capacity: int = Field(
@@ -68,8 +70,26 @@ class OpenAiBackendSettings(Section):
 
 # ---------------------------------------------------------------- API Management
 
-ApimSku = Literal["Developer", "Basic", "Standard", "Premium", "BasicV2", "StandardV2"]
 NetworkMode = Literal["None", "External", "Internal"]
+
+
+class AdditionalLocationSettings(Section):
+    capacity: int = Field(1, ge=1, le=12, description="Scale units in this region.")
+    zones: Annotated[tuple[Literal["1", "2", "3"], ...], LIST, DISTINCT_ITEMS] = Field(
+        (), description="Availability zones of this region's units (their count must divide capacity); omit for none."
+    )
+    subnet_resource_id: Annotated[
+        str,
+        Matches(
+            r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/"
+            r"[^/]+)?",
+            "a subnet resource id (.../virtualNetworks/<vnet>/subnets/<subnet>)",
+        ),
+    ] = Field(
+        "",
+        description="An injected service needs a subnet of a VNet in this region (prepared like the APIM subnet: "
+        "its NSG rules, /27 or larger).",
+    )
 
 
 class ApimSettings(Section):
@@ -77,15 +97,36 @@ class ApimSettings(Section):
     publisher_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
         description="Publisher (organisation) name."
     )
-    sku: ApimSku = Field("Developer", description="API Management tier.")
+    sku: ApimSku = Field(
+        "Developer",
+        description="API Management tier. PremiumV2 (VNet injection, created in minutes) for production in one "
+        "region; classic Premium where gateway units must run in several regions (additionalLocations).",
+    )
     capacity: int = Field(
         1,
         ge=1,
-        le=12,
-        description="Scale units (Developer: 1; Basic: 1-2; Standard: 1-4; Premium: 1-12; v2: 1-10).",
+        le=30,
+        description="Scale units (Developer: 1; Basic: 1-2; Standard: 1-4; Premium: 1-12; Basic/Standard v2: 1-10; "
+        "Premium v2: 1-30).",
     )
     virtual_network_type: NetworkMode = Field(
-        "None", description="VNet injection: None, External, or Internal (Developer and Premium only)."
+        "None",
+        description="VNet injection: External or Internal (Developer, Premium), Internal (PremiumV2: inbound and "
+        "outbound private, through a subnet delegated to Microsoft.Web/hostingEnvironments), or None.",
+    )
+    zone_redundant: bool = Field(
+        False,
+        description="Spread a v2 tier's units over availability zones (only at creation; the region needs zones).",
+    )
+    additional_locations: Annotated[dict[Region, AdditionalLocationSettings], DISTINCT_NAMES] = Field(
+        {}, description="Classic Premium only: gateway units in more regions, keyed by region."
+    )
+    backend_timeout_seconds: int | None = Field(
+        None,
+        ge=30,
+        le=1770,
+        description="How long APIM waits for Azure OpenAI's response headers (forward-request timeout); omit for "
+        "30 s less than edge.requestTimeoutSeconds. Streamed answers send headers at once.",
     )
 
 
@@ -133,6 +174,9 @@ class ProductSettings(Section):
 
 # ---------------------------------------------------------------- network and edge
 
+# By default APIM gives up this much earlier than the edge, so the caller gets APIM's own timeout answer.
+APIM_ANSWERS_FIRST_SECONDS = 30
+
 Cidr = Annotated[str, Matches(r"[0-9./]{9,18}", "an IPv4 CIDR block such as 10.20.0.0/24")]
 
 
@@ -161,7 +205,16 @@ class NetworkSettings(Section):
 
 
 WafMode = Literal["Detection", "Prevention"]
-WafRuleSet = Literal["OWASP_3.2", "Microsoft_DefaultRuleSet_2.1"]
+WafRuleSet = Literal["OWASP_3.2", "Microsoft_DefaultRuleSet_2.1", "Microsoft_DefaultRuleSet_2.2"]
+IdentityId = Annotated[
+    str,
+    Matches(
+        r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/"
+        r"[A-Za-z0-9_-]{3,128})?",
+        "a user-assigned identity's resource id "
+        "(.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)",
+    ),
+]
 KeyVaultId = Annotated[
     str,
     Matches(
@@ -185,10 +238,46 @@ class EdgeSettings(Section):
     certificate_secret_name: Annotated[str, Matches(r"[A-Za-z0-9-]{1,127}", "1-127 letters, digits and '-'")] = Field(
         "gateway-tls", description="Name of the certificate (its secret) in that vault."
     )
+    certificate_reader_identity_id: IdentityId = Field(
+        "",
+        description="Resource id of an existing user-assigned identity that already holds Key Vault Secrets User on "
+        "the certificate, for deployers who may not assign roles on that vault; empty: the stack creates the "
+        "identity and grants the role.",
+    )
     min_capacity: int = Field(0, ge=0, le=125, description="Autoscale lower bound (instances).")
     max_capacity: int = Field(2, ge=2, le=125, description="Autoscale upper bound (instances).")
     waf_mode: WafMode = Field("Prevention", description="WAF mode.")
     rule_set: WafRuleSet = Field("Microsoft_DefaultRuleSet_2.1", description="Managed rule set.")
+    request_timeout_seconds: int = Field(
+        330,
+        ge=60,
+        le=1800,
+        description="How long a call may take before the edge gives up (backend timeout; the public IP's idle "
+        "timeout covers it). APIM's own timeout is shorter (apim.backendTimeoutSeconds), so a slow backend "
+        "gets APIM's OpenAI-shaped error rather than the edge's 504. Non-streamed reasoning answers take minutes.",
+    )
+    prompt_exclusion_groups: Annotated[tuple[str, ...], LIST, DISTINCT_ITEMS] | None = Field(
+        None,
+        description="Rule groups the WAF skips on the JSON fields that carry prompts (and only there); omit for "
+        "the groups of the rule set that misfire on prose and code (SQL injection, XSS, command execution, file "
+        "paths, URLs, PHP). Every other rule still inspects those fields.",
+    )
+
+    @property
+    def exclusion_groups(self) -> tuple[str, ...]:
+        """The rule groups the prompt fields are excluded from: the configured ones, or the rule set's defaults."""
+        return self.prompt_exclusion_groups or PROMPT_PRONE_GROUPS[self.rule_set]
+
+    max_request_body_kb: int = Field(
+        2000,
+        ge=8,
+        le=2000,
+        description="Largest request body the WAF accepts (KB). 2000, the maximum of DRS and CRS 3.2, fits a chat "
+        "request with about 1.4 MB of base64 images; send larger images by URL.",
+    )
+    inspect_body_kb: int = Field(
+        128, ge=8, le=2000, description="How much of each request body the WAF inspects (KB); the rest passes."
+    )
 
 
 # ---------------------------------------------------------------- monitoring
@@ -225,6 +314,13 @@ class MonitoringSettings(Section):
     )
     log_body_bytes: int = Field(
         0, ge=0, le=8192, description="Request/response body bytes logged (0 keeps bodies out of logs)."
+    )
+    llm_message_bytes: int = Field(
+        0,
+        ge=0,
+        le=2_097_152,
+        description="Prompt and completion bytes logged per call to ApiManagementGatewayLlmLog (0: usage only, "
+        "model and tokens, which chargeback needs). Logged in 32 KB rows; Azure caps each message at 2 MB.",
     )
     alert_emails: Annotated[tuple[Email, ...], LIST, DISTINCT_ITEMS] = Field(
         (), description="E-mail receivers of the action group."
@@ -274,6 +370,13 @@ class Settings(Section):
     auth_mode: AuthMode = Field(
         "managedIdentity", description="How APIM authenticates to OpenAI: managedIdentity or apiKey (key in Key Vault)."
     )
+    role_propagation_seconds: int = Field(
+        120,
+        ge=0,
+        le=900,
+        description="How long whatever needs a freshly granted role (Key Vault named values, the edge's "
+        "certificate) waits after the grant; Azure documents up to 10 minutes for role assignments to apply.",
+    )
     protect_resources: bool = Field(
         False, description="Protect stateful resources (vault, accounts, APIM) from deletion."
     )
@@ -300,6 +403,11 @@ class Settings(Section):
     @property
     def is_prod(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def apim_backend_timeout_seconds(self) -> int:
+        """APIM's forward-request timeout: set, or short enough that APIM answers before the edge gives up."""
+        return self.apim.backend_timeout_seconds or self.edge.request_timeout_seconds - APIM_ANSWERS_FIRST_SECONDS
 
     def api_spec(self) -> dict[str, Any]:
         """Loads the spec named by specPath and checks that every published operation is in it."""

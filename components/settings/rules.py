@@ -7,21 +7,12 @@ import json
 from collections.abc import Callable
 from typing import Any, NoReturn
 
-from components.settings.base import PROJECT, ConfigError
+from components.apim import tiers
+from components.settings.base import PROJECT, ConfigError, did_you_mean
 from components.settings.models import SUBNET_MIN_SIZE, Settings, SubnetSettings
+from components.waf import RULE_GROUPS
 
 PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
-# Scale units each tier allows.
-APIM_CAPACITY = {
-    "Developer": (1, 1),
-    "Basic": (1, 2),
-    "Standard": (1, 4),
-    "Premium": (1, 12),
-    "BasicV2": (1, 10),
-    "StandardV2": (1, 10),
-}
-# Classic VNet injection (External/Internal) exists only on these tiers.
-VNET_INJECTION_SKUS = frozenset({"Developer", "Premium"})
 
 
 def fail(key: str, value: Any, allowed: str) -> NoReturn:
@@ -92,24 +83,57 @@ def _pool(s: Settings) -> None:
 
 
 def _apim(s: Settings) -> None:
-    low, high = APIM_CAPACITY[s.apim.sku]
-    if not low <= s.apim.capacity <= high:
-        fail("apim.capacity", s.apim.capacity, f"out of range for {s.apim.sku}; allowed {low}..{high}")
-    if s.is_prod and s.apim.sku == "Developer":
+    apim = s.apim
+    low, high = tiers.CAPACITY[apim.sku]
+    if not low <= apim.capacity <= high:
+        fail("apim.capacity", apim.capacity, f"out of range for {apim.sku}; allowed {low}..{high}")
+    if s.is_prod and apim.sku == "Developer":
         fail(
-            "apim.sku",
-            s.apim.sku,
-            "Developer has no SLA and one unit; prod needs Basic, Standard, Premium or a v2 tier",
+            "apim.sku", apim.sku, "Developer has no SLA and one unit; prod needs Basic, Standard, Premium or a v2 tier"
         )
-    if s.apim.virtual_network_type != "None":
-        if s.apim.sku not in VNET_INJECTION_SKUS:
-            fail(
-                "apim.virtualNetworkType",
-                s.apim.virtual_network_type,
-                f"needs an APIM SKU with VNet injection ({', '.join(sorted(VNET_INJECTION_SKUS))}), not {s.apim.sku}",
-            )
+    if apim.sku == "PremiumV2" and s.location not in tiers.PREMIUM_V2_REGIONS:
+        fail(
+            "location",
+            s.location,
+            f"API Management PremiumV2 is not offered there (Microsoft's region list); choose one of "
+            f"{', '.join(sorted(tiers.PREMIUM_V2_REGIONS))}, or classic Premium",
+        )
+    if apim.virtual_network_type != "None":
+        modes = tiers.VNET_MODES.get(apim.sku, frozenset())
+        if apim.virtual_network_type not in modes:
+            offered = ", ".join(f"{sku}: {'/'.join(sorted(m))}" for sku, m in sorted(tiers.VNET_MODES.items()))
+            fail("apim.virtualNetworkType", apim.virtual_network_type, f"not available on {apim.sku} ({offered})")
         if not s.network.enabled:
-            fail("apim.virtualNetworkType", s.apim.virtual_network_type, "needs network.enabled: true")
+            fail("apim.virtualNetworkType", apim.virtual_network_type, "needs network.enabled: true")
+    if apim.zone_redundant and not tiers.is_v2(apim.sku):
+        fail("apim.zoneRedundant", True, "applies to the v2 tiers; classic Premium spreads units over zones by itself")
+    _additional_locations(s)
+
+
+def _additional_locations(s: Settings) -> None:
+    apim = s.apim
+    for region, extra in sorted(apim.additional_locations.items()):
+        key = f"apim.additionalLocations.{region}"
+        if apim.sku not in tiers.MULTI_REGION_TIERS:
+            fail(
+                key,
+                region,
+                f"gateway units in more regions exist only on classic Premium, not {apim.sku}; "
+                "choose sku Premium or remove additionalLocations",
+            )
+        if region == s.location:
+            fail(key, region, "is the primary location already; list only the other regions")
+        if extra.zones and extra.capacity % len(extra.zones):
+            fail(f"{key}.zones", list(extra.zones), f"{len(extra.zones)} zones must divide capacity {extra.capacity}")
+        injected = apim.virtual_network_type != "None"
+        if injected and not extra.subnet_resource_id:
+            fail(
+                f"{key}.subnetResourceId",
+                "",
+                f"an injected ({apim.virtual_network_type}) service needs a subnet in {region} for its units there",
+            )
+        if not injected and extra.subnet_resource_id:
+            fail(f"{key}.subnetResourceId", extra.subnet_resource_id, "only an injected service uses a subnet")
 
 
 def _products(s: Settings) -> None:
@@ -133,6 +157,33 @@ def _edge(s: Settings) -> None:
         )
     if s.edge.min_capacity > s.edge.max_capacity:
         fail("edge.minCapacity", s.edge.min_capacity, f"must not exceed edge.maxCapacity ({s.edge.max_capacity})")
+    if s.apim_backend_timeout_seconds >= s.edge.request_timeout_seconds:
+        fail(
+            "apim.backendTimeoutSeconds",
+            s.apim_backend_timeout_seconds,
+            f"must be shorter than edge.requestTimeoutSeconds ({s.edge.request_timeout_seconds}), or the edge cuts "
+            "slow answers off with its own 504 before APIM can answer",
+        )
+    known = RULE_GROUPS[s.edge.rule_set]
+    for index, group in enumerate(s.edge.prompt_exclusion_groups or ()):
+        if group not in known:
+            fail(
+                f"edge.promptExclusionGroups[{index}]",
+                group,
+                f"not a rule group of {s.edge.rule_set}; allowed: {', '.join(known)}{did_you_mean(group, known)}",
+            )
+
+
+def check_certificate_vault(s: Settings, subscription_id: str) -> None:
+    """Application Gateway v2 reads certificates only from a Key Vault in its own subscription."""
+    vault = s.edge.certificate_key_vault_id
+    if s.edge.enabled and vault and vault.split("/")[2].lower() != subscription_id.lower():
+        fail(
+            "edge.certificateKeyVaultId",
+            vault,
+            f"the vault is in subscription {vault.split('/')[2]}, but the stack deploys to {subscription_id}; "
+            "Application Gateway v2 reads certificates only from a vault in its own subscription",
+        )
 
 
 def _network(s: Settings) -> None:

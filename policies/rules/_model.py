@@ -21,6 +21,7 @@ from pulumi_policy import (
 )
 
 from ._props import Redacted
+from .typed_view import typed_props, typed_type
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -89,8 +90,12 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
     check = cast(ResourceCheck, rule.check)
 
     def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-        if args.resource_type not in types:
+        resource_type = typed_type(args.resource_type, args.props)
+        if resource_type not in types:
             return
+        if resource_type != args.resource_type:
+            args = copy.copy(args)
+            args.props, args.resource_type = typed_props(args.resource_type, args.props), resource_type
         try:
             messages = list(check(args, args.get_config()))
         except Redacted as hidden:
@@ -107,7 +112,22 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
     check = cast(StackCheck, rule.check)
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        for urn, message in check(args.resources, args.get_config()):
+        for urn, message in check(_typed_resources(args.resources), args.get_config()):
             report_violation(message, urn)
 
     return validate
+
+
+def _typed_resources(resources: Sequence[PolicyResource]) -> list[PolicyResource]:
+    """The stack's resources with generic ones seen as their typed equivalents (typed_view.py); parents and
+    dependencies point at the views, so rules can compare resources by identity."""
+    views = {}
+    for resource in resources:
+        view = copy.copy(resource)
+        view.resource_type = typed_type(resource.resource_type, resource.props)
+        view.props = typed_props(resource.resource_type, resource.props)
+        views[id(resource)] = view
+    for view in views.values():
+        view.dependencies = [views.get(id(dep), dep) for dep in view.dependencies]
+        view.parent = views.get(id(view.parent), view.parent) if view.parent is not None else None
+    return list(views.values())

@@ -21,6 +21,7 @@ from ._props import (
     text,
 )
 from .apim_xml import SECTIONS, PolicyXmlError, inheritance_problem, parse_policy
+from .typed_view import GENERIC, unknown_shape
 
 SERVICE = "azure-native:apimanagement:ApiManagementService"
 API = "azure-native:apimanagement:Api"
@@ -362,6 +363,26 @@ def _payload_logging_limited(args, config):
                 )
 
 
+def _llm_messages_limited(args, config):
+    limit = config.get("maxLlmMessageBytes", 0)
+    for side in ("requests", "responses"):
+        size = dig(args.props, "largeLanguageModel", side, "maxSizeInBytes")
+        if isinstance(size, (int, float)) and not isinstance(size, bool) and size > limit:
+            yield (
+                f"largeLanguageModel.{side}.maxSizeInBytes is {size:g}: prompts and completions (personal data, "
+                f"secrets pasted into chats) would be kept in Log Analytics; this stack allows {limit:g} bytes."
+            )
+
+
+def _generic_shape_known(args, config):
+    problem = unknown_shape(args.resource_type, args.props)
+    if problem:
+        yield (
+            f"{problem}: the pack's rules for this resource type cannot read it, so nothing is checked; declare it "
+            "at a known API version or teach policies/rules/typed_view.py the new shape."
+        )
+
+
 def _logger_credentials(args, config):
     credentials = dig(args.props, "credentials") or {}
     if credentials == SECRET or (isinstance(credentials, Mapping) and SECRET in credentials.values()):
@@ -593,6 +614,31 @@ RULES = (
         config_schema={
             "maxBodyBytes": {"type": "integer", "minimum": 0, "maximum": 8192, "default": 0},
         },
+    ),
+    Rule(
+        name="apim-llm-messages-limited",
+        summary="LLM logs keep prompts and completions only up to maxLlmMessageBytes (pack config; 0 by default, "
+        "so prod logs model and token usage only).",
+        resource_types=(API_DIAGNOSTIC,),
+        severity=MEDIUM,
+        remediation="Set monitoring.llmMessageBytes in the stack file to 0 (or within maxLlmMessageBytes of "
+        "this rule in policies/config/).",
+        check=_llm_messages_limited,
+        concern=CONCERN,
+        config_schema={
+            "maxLlmMessageBytes": {"type": "integer", "minimum": 0, "maximum": 2097152, "default": 0},
+        },
+    ),
+    Rule(
+        name="generic-resource-shape-known",
+        summary="Generic ARM resources of the providers the pack checks (API Management) use an API version whose "
+        "shape the pack knows, so its rules see them as the typed resources they are.",
+        resource_types=(GENERIC,),
+        severity=HIGH,
+        remediation="Use an API version listed in policies/rules/typed_view.py, or add the new version there "
+        "after checking its shape against the REST spec.",
+        check=_generic_shape_known,
+        concern=CONCERN,
     ),
     Rule(
         name="apim-logger-credentials-by-reference",

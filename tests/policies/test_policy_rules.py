@@ -11,6 +11,7 @@ import pytest
 
 from policies.offline import evaluate
 from policies.rules.catalogue import RULES, RULES_BY_NAME
+from policies.rules.typed_view import typed_type
 from tests.policies.plan_resources import plan_resource
 
 HARDENED = json.loads(
@@ -49,6 +50,31 @@ def changed(resource, path, value):
     else:
         node[last] = value
     return resource
+
+
+def generic(resource_type, name, properties, *, api_version="2025-03-01-preview", parent_path="", **extra):
+    """A resource declared through azure-native's generic Resource, ARM properties under `properties`."""
+    return new(
+        "resources:Resource",
+        name,
+        {
+            "resourceProviderNamespace": "Microsoft.ApiManagement",
+            "resourceType": resource_type,
+            "resourceName": name,
+            "parentResourcePath": parent_path,
+            "apiVersion": api_version,
+            "resourceGroupName": "rg-aoaigw-prod-gwc",
+            "properties": properties,
+            **extra,
+        },
+    )
+
+
+def llm_diagnostic(message_bytes):
+    llm: dict = {"logs": "enabled"}
+    if message_bytes:
+        llm["requests"] = llm["responses"] = {"messages": "all", "maxSizeInBytes": message_bytes}
+    return generic("diagnostics", "azuremonitor", {"largeLanguageModel": llm}, parent_path="service/apim/apis/openai")
 
 
 def policy_resource(kind, xml, name="policy"):
@@ -132,7 +158,7 @@ CASES = {
     "openai-model-allow-list": (
         [good("cognitiveservices:Deployment")],
         [changed(good("cognitiveservices:Deployment"), "properties.model.version", "2024-05-13")],
-        "'gpt-4o:2024-05-13' is not on this stack's allow-list",
+        "'gpt-5.4:2024-05-13' is not on this stack's allow-list",
     ),
     "openai-deployment-version-pinned": (
         [good("cognitiveservices:Deployment")],
@@ -340,6 +366,16 @@ CASES = {
         [good("apimanagement:Diagnostic")],
         [changed(good("apimanagement:Diagnostic"), "backend.response.body.bytes", 1024)],
         "backend.response.body.bytes is 1024",
+    ),
+    "apim-llm-messages-limited": (
+        [llm_diagnostic(0)],
+        [llm_diagnostic(32768)],
+        "largeLanguageModel.requests.maxSizeInBytes is 32768",
+    ),
+    "generic-resource-shape-known": (
+        [llm_diagnostic(0)],
+        [changed(llm_diagnostic(0), "apiVersion", "2026-09-01-preview")],
+        "microsoft.apimanagement/diagnostics at API version 2026-09-01-preview (the pack knows: 2025-03-01-preview)",
     ),
     "apim-logger-credentials-by-reference": (
         [
@@ -580,7 +616,8 @@ def test_every_rule_has_a_passing_and_a_failing_case():
 def test_rule_passes(name):
     passing, _, _ = CASES[name]
     rule = RULES_BY_NAME[name]
-    assert any(resource["type"] in rule.resource_types for resource in passing), "the case checks nothing"
+    seen_as = {r["type"] for r in passing} | {typed_type(r["type"], r["inputs"]) for r in passing}
+    assert seen_as & set(rule.resource_types), "the case checks nothing"
     entry = _entry(passing, name)
     assert entry["violations"] == []
     assert entry["skipped"] == [] and entry["notApplicable"] == []
