@@ -3,9 +3,10 @@ STACK  ?= dev
 PYTHON ?= python3
 VENV   := venv
 PY     := $(VENV)/bin/python
-POLICY_CONFIG := policies/config/$(STACK).json
+# The CLI release the pipelines pin; the SDK in requirements.txt has the same version. Read without a shell.
+PULUMI_VERSION := $(patsubst pulumi==%,%,$(filter pulumi==%,$(file < requirements.txt)))
 
-.PHONY: venv plan test bench up preview smoke lint docs hooks lock clean
+.PHONY: venv plan test bench stack pulumi-cli up preview smoke lint docs hooks lock clean
 
 venv: $(VENV)/.installed
 
@@ -31,16 +32,24 @@ test: venv
 bench: venv
 	$(PY) -m offline.bench
 
-## The real path: needs the pulumi CLI, `pulumi login` and `az login`.
-preview: venv
-	pulumi preview --stack $(STACK) --policy-pack policies --policy-pack-config $(POLICY_CONFIG)
+## Creates Pulumi.$(NAME).yaml from Pulumi.$(FROM).yaml (FROM defaults to dev) and says what to do next.
+stack: venv
+	@$(PY) -m tools.stacks new "$(NAME)" --from "$(or $(FROM),dev)"
 
-up: venv
-	pulumi up --stack $(STACK) --policy-pack policies --policy-pack-config $(POLICY_CONFIG)
+## Stops the real path with one line when the pulumi CLI is missing, before anything else runs.
+pulumi-cli:
+	@command -v pulumi >/dev/null 2>&1 || { echo "pulumi CLI not found on PATH: install pulumi $(PULUMI_VERSION) from https://www.pulumi.com/docs/install/ (make plan needs no CLI)" >&2; exit 2; }
 
-## Checks a deployed stack through the gateway with the official openai SDK.
-smoke: venv
-	$(PY) -m tools.smoke_test --stack $(STACK)
+## The real path: needs the pulumi CLI, `pulumi login` and `az login`. The policy pack config follows the
+## stack's environment (policies/README.md); `venv/bin/python -m tools.stacks pack-config <stack>` names it.
+preview up: pulumi-cli venv
+	@config=$$($(PY) -m tools.stacks pack-config "$(STACK)") || exit 2; set -x; \
+	pulumi $@ --stack "$(STACK)" --policy-pack policies --policy-pack-config "$$config"
+
+## Checks a deployed stack through the gateway with the official openai SDK; OUTPUTS=<file.json> reads the
+## stack outputs from that file instead of `pulumi stack output`.
+smoke: $(if $(OUTPUTS),,pulumi-cli) venv
+	$(PY) -m tools.smoke_test $(if $(OUTPUTS),--outputs "$(OUTPUTS)",--stack $(STACK))
 
 ## Regenerates the generated references in docs/ (configuration, stack file schema, policy rules, architecture).
 docs: venv

@@ -10,10 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from offline.deploy_time import critical_path
+from policies.offline import resource_name
 
 APIM = "azure-native:apimanagement:"
 # The outputs a person checks first; outputs.json holds them all.
 SUMMARY_OUTPUTS = ("gatewayUrl", "apiVersion", "chatDeployment", "embeddingDeployment", "subscriptionKeys")
+# The summary names every mandatory violation but only this many advisory ones and resource types, so that a
+# clean plan fits on one screen; policy-report.json and resources.json hold them all.
+ADVISORIES_SHOWN = 3
+TYPES_SHOWN = 12
+SEVERITIES = ("critical", "high", "medium", "low")
 
 
 def dump_json(data: Any) -> str:
@@ -145,19 +151,21 @@ def summary_text(
     files: Mapping[str, str],
 ) -> str:
     custom = [r for r in resources if not r["type"].startswith("aoai-gateway:")]
-    types = Counter(_short_type(r["type"]) for r in custom)
+    types = sorted(Counter(_short_type(r["type"]) for r in custom).items(), key=lambda kv: (-kv[1], kv[0]))
     verdicts = report.get("summary", {})
     lines = [
         f"aoai-gateway offline plan · stack {stack} · Pulumi mock engine: nothing was deployed",
         f"resources: {len(custom)} Azure resources in {len(resources) - len(custom)} components",
-        "  " + ", ".join(f"{t} {n}" for t, n in sorted(types.items(), key=lambda kv: (-kv[1], kv[0]))[:12]),
+        "  " + ", ".join(f"{t} {n}" for t, n in types[:TYPES_SHOWN]) + _and_more(len(types) - TYPES_SHOWN, "types"),
         critical_path(resources).line(),
         f"APIM artefacts: {sum(1 for f in files if f.endswith('policy.xml'))} policies, "
         f"{sum(1 for f in files if f.startswith('backends/'))} backends, "
         f"{sum(1 for f in files if f.startswith('named values/'))} named values",
-        f"policy pack: {len(report.get('rules', []))} rules · "
+        f"policy pack: {len(report.get('rules', []))} rules, config {report.get('config') or 'none (rule defaults)'} · "
         f"{verdicts.get('mandatoryViolations', 0)} mandatory violations · "
         f"{verdicts.get('advisoryViolations', 0)} advisory violations",
+        *_mandatory_lines(stack, report),
+        *_advisory_lines(stack, report),
         "outputs: "
         + ", ".join(f"{k}={_short_value(outputs[k])}" for k in SUMMARY_OUTPUTS if k in outputs)
         + f" (all {len(outputs)} in outputs.json)",
@@ -165,6 +173,54 @@ def summary_text(
         " apis/, products/, ...)",
     ]
     return "\n".join(lines) + "\n"
+
+
+def _and_more(hidden: int, what: str) -> str:
+    return f" and {hidden} more {what}" if hidden > 0 else ""
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
+
+
+def _violated(report: Mapping[str, Any], level: str) -> list[Mapping[str, Any]]:
+    """Rules of `level` with violations, most severe first."""
+    rules = [r for r in report.get("rules", []) if r["enforcementLevel"] == level and r["violations"]]
+    return sorted(rules, key=lambda r: (SEVERITIES.index(r["severity"]), r["name"]))
+
+
+def _mandatory_lines(stack: str, report: Mapping[str, Any]) -> list[str]:
+    """Every mandatory violation, by rule: where, what, the fix, and the pack config entry when its values decide."""
+    rules = _violated(report, "mandatory")
+    if not rules:
+        return []
+    lines = [
+        f"mandatory violations (each fails the plan; Pulumi.{stack}.yaml shapes the resources, "
+        "its keys are in docs/configuration.md):"
+    ]
+    for rule in rules:
+        lines.append(f"  {rule['name']} ({rule['severity']})")
+        lines += [f"    {resource_name(v['urn'])}: {_one_line(v['message'])}" for v in rule["violations"]]
+        lines.append(f"    fix: {_one_line(rule['remediation'])}")
+        if rule.get("properties"):
+            where = report.get("config") or "the policy pack config"
+            lines.append(f"    or edit {where} (rule {rule['name']}: {', '.join(sorted(rule['properties']))})")
+    return lines
+
+
+def _advisory_lines(stack: str, report: Mapping[str, Any]) -> list[str]:
+    """The advisory count with the most severe few; they do not fail the plan."""
+    found = [(rule, v) for rule in _violated(report, "advisory") for v in rule["violations"]]
+    if not found:
+        return []
+    lines = [f"advisory violations ({len(found)}, they do not fail the plan; all in build/{stack}/policy-report.json):"]
+    lines += [
+        f"  {rule['name']} · {resource_name(v['urn'])}: {_one_line(v['message'])}"
+        for rule, v in found[:ADVISORIES_SHOWN]
+    ]
+    if len(found) > ADVISORIES_SHOWN:
+        lines.append(f"  and {len(found) - ADVISORIES_SHOWN} more")
+    return lines
 
 
 def _short_value(value: Any) -> str:

@@ -3,7 +3,8 @@
 What it reproduces from the engine and pulumi-policy's analyzer:
 - pack config: schema defaults, then `all`, then per-rule enforcement and properties (the
   `--policy-pack-config` file format), validated against each rule's schema; numbers reach the
-  rules as floats, as they do through protobuf;
+  rules as floats, as they do through protobuf. Which file: pack_config_path, the one `make preview`
+  hands the CLI (config/stack-<stack>.json, else config/<environment>.json);
 - resource props wrapped in the SDK's unknown-checking proxy, so a rule touching an unknown
   value is skipped ("can't run policy during preview") instead of failing;
 - resource rules called for every resource, stack rules once with every resource, parents and
@@ -37,12 +38,17 @@ from pulumi_policy import (
 from pulumi_policy.policy import _NotApplicableError  # raised by args.not_applicable(); no public name
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from components.settings import PROJECT, PROJECT_DIR, ConfigError
+from offline.engine import stack_config
+
 from .rules.catalogue import RULES, RULES_BY_NAME, build_policies
 from .rules.typed_view import typed_type
 
 PACK_NAME = "aoai-gateway"
 PACK_DIR = Path(__file__).resolve().parent
 CONFIG_DIR = PACK_DIR / "config"
+# config/stack-<stack>.json: one stack's own pack config, in place of its environment's.
+STACK_CONFIG_PREFIX = "stack-"
 _LEVELS = {level.value for level in EnforcementLevel}
 
 
@@ -50,11 +56,53 @@ class PolicyConfigError(ValueError):
     """The pack config file cannot be used; the message names the file, rule and key."""
 
 
-def load_config(stack: str, config_path: Path | None = None) -> dict[str, dict[str, Any]]:
+def stack_environment(stack: str) -> str | None:
+    """The `aoai-gateway:environment` Pulumi.<stack>.yaml sets, read by the offline plan's own reader;
+    None when the stack has no file or the file does not set it."""
+    if not (PROJECT_DIR / f"Pulumi.{stack}.yaml").is_file():
+        return None
+    try:
+        values = stack_config(stack)
+    except ConfigError as error:
+        raise PolicyConfigError(str(error)) from None
+    environment = values.get(f"{PROJECT}:environment")
+    return environment if isinstance(environment, str) else None
+
+
+def pack_config_path(stack: str, environment: str | None = None) -> Path | None:
+    """The pack config a stack is checked with, offline and by `make preview`/`make up`: config/stack-<stack>.json
+    when it exists, else config/<environment>.json. `environment` defaults to the one the stack file sets;
+    None means no environment (no stack file), so the rule defaults apply, as under a CLI given no file."""
+    own = CONFIG_DIR / f"{STACK_CONFIG_PREFIX}{stack}.json"
+    if own.is_file():
+        return own
+    environment = environment if environment is not None else stack_environment(stack)
+    if environment is None:
+        return None
+    path = CONFIG_DIR / f"{environment}.json"
+    if not path.is_file():
+        raise PolicyConfigError(
+            f"{shown_path(path)}: no policy pack config for environment {environment!r} "
+            f"(there is one for {', '.join(environments())}; or add {shown_path(own)} for stack {stack!r} alone)"
+        )
+    return path
+
+
+def environments() -> list[str]:
+    """The environments that have a pack config (config/<environment>.json)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.json") if not p.stem.startswith(STACK_CONFIG_PREFIX))
+
+
+def load_config(
+    stack: str, config_path: Path | None = None, *, environment: str | None = None
+) -> dict[str, dict[str, Any]]:
     """{rule: {"enforcementLevel": str, "properties": {...}}} for every rule, reconciled as the CLI does.
-    Without `config_path`, policies/config/<stack>.json is used when it exists."""
-    path = Path(config_path) if config_path is not None else CONFIG_DIR / f"{stack}.json"
-    given = _read_config_file(path) if config_path is not None or path.exists() else {}
+    Without `config_path`, the stack's pack config (pack_config_path) is used; without one, the rule defaults."""
+    return _reconciled(Path(config_path) if config_path is not None else pack_config_path(stack, environment))
+
+
+def _reconciled(path: Path | None) -> dict[str, dict[str, Any]]:
+    given = _read_config_file(path) if path is not None else {}
     result: dict[str, dict[str, Any]] = {
         rule.name: {"enforcementLevel": rule.enforcement.value, "properties": rule.config_defaults()} for rule in RULES
     }
@@ -230,10 +278,13 @@ def evaluate(
     resources: list[dict],
     *,
     stack: str,
+    environment: str | None = None,
     config_path: Path | None = None,
 ) -> dict:
-    """Evaluate every rule on the plan's resources; the report is deterministic (sorted)."""
-    config = load_config(stack, config_path)
+    """Evaluate every rule on the plan's resources; the report is deterministic (sorted).
+    The config is `config_path`, else the stack's pack config for `environment` (default: the stack file's)."""
+    path = Path(config_path) if config_path is not None else pack_config_path(stack, environment)
+    config = _reconciled(path)
     ordered = sorted(resources, key=lambda resource: resource["urn"])
     rules_report = []
     for policy in build_policies():
@@ -263,6 +314,7 @@ def evaluate(
                 "enforcementLevel": level,
                 "sources": list(rule.sources),
                 "remediation": rule.remediation,
+                "properties": config[rule.name]["properties"],
                 "violations": violations,
                 "skipped": skipped,
                 "notApplicable": not_applicable,
@@ -271,20 +323,18 @@ def evaluate(
     return {
         "policyPack": PACK_NAME,
         "stack": stack,
-        "config": _shown_path(config_path if config_path is not None else CONFIG_DIR / f"{stack}.json"),
+        "config": shown_path(path) if path is not None else None,
         "rules": sorted(rules_report, key=lambda entry: entry["name"]),
         "summary": _summary(rules_report, len(ordered)),
     }
 
 
-def _shown_path(path: Path) -> str | None:
-    path = Path(path)
-    if not path.exists():
-        return None
+def shown_path(path: Path) -> str:
+    """`path` as a person in the project folder types it: relative to the project when inside it."""
     try:
-        return path.resolve().relative_to(PACK_DIR.parent).as_posix()
+        return Path(path).resolve().relative_to(PROJECT_DIR).as_posix()
     except ValueError:
-        return path.as_posix()
+        return Path(path).as_posix()
 
 
 def _summary(rules_report: list[dict], resource_count: int) -> dict[str, int]:
@@ -323,21 +373,36 @@ def summarize(report: Mapping[str, Any]) -> list[str]:
     ]
     for rule in report["rules"]:
         for violation in rule["violations"]:
-            resource = violation["urn"].rsplit("::", 1)[-1] or "(stack)"
+            resource = resource_name(violation["urn"])
             lines.append(f"  [{rule['enforcementLevel']}] {rule['name']} {resource}: {violation['message']}")
     return lines
+
+
+def resource_name(urn: str) -> str:
+    """A violation's resource as people name it: the URN's last part, "(stack)" for a stack-wide finding."""
+    return urn.rsplit("::", 1)[-1] or "(stack)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Evaluate the aoai-gateway policy pack on an offline plan.")
     parser.add_argument("resources", type=Path, help="build/<stack>/resources.json from the offline plan")
     parser.add_argument("--stack", required=True)
-    parser.add_argument("--config", type=Path, default=None, help="defaults to policies/config/<stack>.json")
+    parser.add_argument(
+        "--environment",
+        choices=environments(),
+        help="the stack's environment (default: what Pulumi.<stack>.yaml sets)",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=None,
+        help="defaults to policies/config/stack-<stack>.json if present, else policies/config/<environment>.json",
+    )
     parser.add_argument("--out", type=Path, default=None, help="defaults to build/<stack>/policy-report.json")
     options = parser.parse_args(argv)
     try:
         resources = json.loads(options.resources.read_text(encoding="utf-8"))
-        report = evaluate(resources, stack=options.stack, config_path=options.config)
+        report = evaluate(resources, stack=options.stack, environment=options.environment, config_path=options.config)
     except (OSError, json.JSONDecodeError, PolicyConfigError) as error:
         print(f"policy check failed to run: {error}", file=sys.stderr)
         return 2

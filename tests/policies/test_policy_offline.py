@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import random
+import shutil
 from typing import Any
 
 import pytest
@@ -314,3 +315,62 @@ def test_offline_runner_agrees_with_the_sdk_analyzer_on_the_weakened_stack(weake
     assert {level for *_, level in runner} == {"advisory", "mandatory"}
     assert any(name == "monitoring-diagnostic-settings-coverage" for name, *_ in runner)
     assert engine == runner
+
+
+def _config_dir(tmp_path, monkeypatch, *names):
+    """A pack config folder holding copies of the named files, in place of policies/config/."""
+    folder = tmp_path / "config"
+    folder.mkdir()
+    for name in names:
+        shutil.copy(offline.CONFIG_DIR / name, folder / name)
+    monkeypatch.setattr(offline, "CONFIG_DIR", folder)
+    return folder
+
+
+def test_the_pack_config_follows_the_environment_not_the_stack_name(tmp_path, monkeypatch):
+    folder = _config_dir(tmp_path, monkeypatch, "dev.json", "test.json", "prod.json")
+    assert offline.pack_config_path("staging", "dev") == folder / "dev.json"
+    assert offline.pack_config_path("prod", "test") == folder / "test.json"
+    # Without an environment, the stack file's: Pulumi.prod.yaml says prod; no stack file means the rule defaults.
+    assert offline.pack_config_path("prod") == folder / "prod.json"
+    assert offline.pack_config_path("qa") is None
+
+
+def test_a_stack_config_file_overrides_its_environments(tmp_path, monkeypatch, rule_result):
+    folder = _config_dir(tmp_path, monkeypatch, "prod.json")
+    own = json.loads((folder / "prod.json").read_text(encoding="utf-8"))
+    own["locations-allowed"]["allowedLocations"].append("westeurope")
+    (folder / "stack-eu.json").write_text(json.dumps(own), encoding="utf-8")
+    assert offline.pack_config_path("eu", "prod") == folder / "stack-eu.json"
+    assert offline.pack_config_path("other", "prod") == folder / "prod.json"
+    account = plan_resource("azure-native:cognitiveservices:Account", "oai", {"location": "westeurope"})
+    report = evaluate([account], stack="eu", environment="prod")
+    assert report["config"] == (folder / "stack-eu.json").as_posix()
+    assert rule_result(report, "locations-allowed")["violations"] == []
+    assert rule_result(evaluate([account], stack="other", environment="prod"), "locations-allowed")["violations"]
+
+
+def test_an_environment_without_a_pack_config_is_an_error(tmp_path, monkeypatch):
+    folder = _config_dir(tmp_path, monkeypatch, "dev.json", "prod.json")
+    with pytest.raises(PolicyConfigError) as error:
+        offline.pack_config_path("qa", "test")
+    assert str(error.value) == (
+        f"{folder / 'test.json'}: no policy pack config for environment 'test' "
+        f"(there is one for dev, prod; or add {folder / 'stack-qa.json'} for stack 'qa' alone)"
+    )
+
+
+def test_the_report_carries_the_values_each_rule_checked_against(rule_result):
+    report = evaluate([], stack="prod", environment="prod")
+    assert report["config"] == "policies/config/prod.json"
+    assert rule_result(report, "keyvault-soft-delete-retention")["properties"] == {"minimumDays": 90, "maximumDays": 90}
+    assert rule_result(report, "apim-api-https-only")["properties"] == {}
+
+
+def test_main_takes_the_environment_for_a_stack_without_a_file(tmp_path, capsys):
+    plan = tmp_path / "plan.json"
+    plan.write_text("[]", encoding="utf-8")
+    out = tmp_path / "report.json"
+    assert main([str(plan), "--stack", "staging", "--environment", "test", "--out", str(out)]) == 0
+    assert json.loads(out.read_text(encoding="utf-8"))["config"] == "policies/config/test.json"
+    assert "on stack staging" in capsys.readouterr().out
