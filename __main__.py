@@ -2,12 +2,16 @@
 
 import pulumi
 
-from components.apim.api import API_PATH, TOKEN_METRIC_NAMESPACE
+from components.apim.api import TOKEN_METRIC_NAMESPACE
 from components.apim.backends import key_named_value
+from components.apim.callers import uses_content_safety
 from components.apim.diagnostics import APP_INSIGHTS_NAMED_VALUE
-from components.apim.gateway import Gateway, GatewayArgs
+from components.apim.gateway import ApiSpec, ContentSafetyEndpoint, Gateway, GatewayArgs
 from components.apim.service import host_names
+from components.apim.surfaces import DEPLOYMENTS, V1
 from components.apim.tiers import is_v2
+from components.capacity import token_alerts
+from components.content_safety import ContentSafety, ContentSafetyArgs
 from components.edge import Edge, EdgeArgs
 from components.foundation import Foundation, FoundationArgs, deployment_scope
 from components.naming import Namer, standard_tags
@@ -15,13 +19,20 @@ from components.network import ApimPrivateDns, ApimPrivateDnsArgs, Network, Netw
 from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.monitoring import Monitoring, MonitoringArgs
 from components.openai import OpenAiBackends, OpenAiBackendsArgs
-from components.outputs import deployment_for, deployment_prices, product_limits
+from components.outputs import (
+    deployment_for,
+    deployment_models,
+    deployment_names,
+    deployment_prices,
+    product_limits,
+)
 from components.secrets import Secrets, SecretsArgs, SecretValue
 from components.settings import PROJECT, load_settings
 
 scope = deployment_scope()
 settings = load_settings(scope.subscription_id)
-api_spec = settings.api_spec()
+api_specs = {surface: ApiSpec(*spec) for surface, spec in settings.api_specs().items()}
+guarded = uses_content_safety(settings.teams, settings.products)
 stack = pulumi.get_stack()
 namer = Namer(
     settings.workload, settings.environment, stack, settings.location, settings.name_suffix, scope.subscription_id
@@ -65,6 +76,7 @@ network = (
             namer=namer,
             apim_virtual_network_type=settings.apim.virtual_network_type,
             apim_sku=settings.apim.sku,
+            cognitive_services_zone=guarded,
             apim_host_names=apim_hosts if settings.apim.virtual_network_type == "Internal" else {},
             workspace_id=monitoring.workspace_id,
         ),
@@ -121,6 +133,25 @@ secrets = Secrets(
     ),
 )
 
+content_safety = (
+    ContentSafety(
+        "content-safety",
+        ContentSafetyArgs(
+            account_name=namer.name("content_safety"),
+            resource_group_name=rg,
+            location=settings.location,
+            tags=tags,
+            workspace_id=monitoring.workspace_id,
+            public_network_access=settings.network.public_endpoints,
+            private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
+            private_dns_zone_id=network.cognitive_services_dns_zone_id if network else None,
+            protect=settings.protect_resources,
+        ),
+    )
+    if guarded
+    else None
+)
+
 gateway = Gateway(
     "gateway",
     GatewayArgs(
@@ -133,9 +164,14 @@ gateway = Gateway(
         auth_mode=settings.auth_mode,
         backends=openai.accounts,
         products=settings.products,
-        api_spec=api_spec,
-        api_operations=settings.api_operations,
-        spec_source=settings.spec_path,
+        teams=settings.teams,
+        specs=api_specs,
+        deployments=deployment_names(settings.openai_backends),
+        content_safety=(
+            ContentSafetyEndpoint(id=content_safety.account_id, endpoint=content_safety.endpoint)
+            if content_safety
+            else None
+        ),
         key_vault_secrets=secrets.stored,
         app_insights_id=monitoring.app_insights_id,
         workspace_id=monitoring.workspace_id,
@@ -196,7 +232,12 @@ alerts = Alerts(
         openai_account_ids={name: account.id for name, account in openai.accounts.items()},
         app_gateway_id=edge.application_gateway_id if edge else None,
         products=settings.products,
+        teams=settings.teams,
+        openai_token_alerts=token_alerts(
+            settings.openai_backends, settings.monitoring.thresholds.openai_tokens_per_hour
+        ),
         deployment_prices=deployment_prices(settings.openai_backends, settings.pricing),
+        deployment_models=deployment_models(settings.openai_backends),
         currency=settings.currency,
         token_metric_namespace=TOKEN_METRIC_NAMESPACE,
     ),
@@ -208,9 +249,11 @@ pulumi.export("apimGatewayUrl", gateway.gateway_url)
 if edge:
     pulumi.export("edgePublicIp", edge.public_ip_address)
     pulumi.export("edgePublicFqdn", edge.public_fqdn)
-pulumi.export("apiPath", API_PATH)
+pulumi.export("apiPath", DEPLOYMENTS.path)
+pulumi.export("v1Path", V1.path)
 pulumi.export("apiVersion", settings.inference_api_version)
 pulumi.export("subscriptionKeys", gateway.subscription_keys)
+pulumi.export("teamKeys", gateway.team_keys)
 pulumi.export("productLimits", product_limits(settings.products))
 pulumi.export("chatDeployment", deployment_for(settings.openai_backends, "chat"))
 pulumi.export("embeddingDeployment", deployment_for(settings.openai_backends, "embedding"))

@@ -58,6 +58,8 @@ class NameRule:
 RULES: dict[str, NameRule] = {
     "resource_group": NameRule("rg", 90),
     "openai": NameRule("oai", 64, 2, lowercase=True, globally_unique=True),
+    # CAF: "Azure AI Content Safety". The custom subdomain makes it globally unique like the OpenAI accounts.
+    "content_safety": NameRule("cs", 64, 2, lowercase=True, globally_unique=True),
     "key_vault": NameRule("kv", 24, 3, lowercase=True, globally_unique=True),
     "apim": NameRule("apim", 50, 1, lowercase=True, globally_unique=True),
     "virtual_network": NameRule("vnet", 64, 2),
@@ -102,13 +104,20 @@ class Namer:
         region = REGION_ABBREVIATIONS.get(location or self.location, location or self.location)
         parts = [rule.abbreviation, self.workload, self.environment, region]
         if instance:
-            parts.append(instance)
+            parts.append(distinct_segments(instance, parts))
         tail = self.suffix if rule.globally_unique else ""
         return clamp(parts, rule, tail)
 
     def deterministic_guid(self, *parts: str) -> str:
         """A GUID-named resource (the workbook) gets a stable id per stack and purpose."""
         return stable_guid(self.workload, self.stack, *parts)
+
+
+def distinct_segments(instance: str, earlier: list[str]) -> str:
+    """The instance without the segments the name already has: backend `ptu-swc` in Sweden Central names its
+    account `oai-<workload>-<env>-swc-ptu-…`, not `…-swc-ptu-swc-…`."""
+    seen = {segment for part in earlier for segment in part.lower().split("-")}
+    return "-".join(segment for segment in instance.split("-") if segment.lower() not in seen)
 
 
 def stable_guid(*parts: str) -> str:

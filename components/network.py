@@ -18,6 +18,8 @@ from components.shared import diagnostic_setting
 
 OPENAI_DNS_ZONE = "privatelink.openai.azure.com"
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
+# Azure AI services other than OpenAI (Content Safety) resolve through this zone.
+COGNITIVE_SERVICES_DNS_ZONE = "privatelink.cognitiveservices.azure.com"
 
 
 @dataclass
@@ -31,6 +33,8 @@ class NetworkArgs:
     apim_sku: str = "Developer"
     # Host names of an internal APIM by role (gateway, management...), each resolved by a zone of its own.
     apim_host_names: Mapping[str, str] = field(default_factory=dict)
+    # A private zone for Azure AI services other than OpenAI (the Content Safety account), when there is one.
+    cognitive_services_zone: bool = False
     workspace_id: pulumi.Input[str] | None = None
 
 
@@ -66,6 +70,7 @@ class Network(pulumi.ComponentResource):
     private_endpoint_subnet_id: pulumi.Output[str]
     openai_dns_zone_id: pulumi.Output[str]
     key_vault_dns_zone_id: pulumi.Output[str]
+    cognitive_services_dns_zone_id: pulumi.Output[str] | None
     apim_dns_zone_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -150,6 +155,10 @@ class Network(pulumi.ComponentResource):
             # does not hold: fall back to public resolution instead of answering NXDOMAIN (API 2024-06-01+).
             "key-vault": self._linked_zone(f"{name}-dns-key-vault", KEY_VAULT_DNS_ZONE, vnet, args, "NxDomainRedirect"),
         }
+        if args.cognitive_services_zone:
+            zone_resources["cognitive-services"] = self._linked_zone(
+                f"{name}-dns-cognitive-services", COGNITIVE_SERVICES_DNS_ZONE, vnet, args
+            )
         # One zone per host name, not one for azure-api.net: ARM reserves that zone, and a zone that broad would
         # hide every other APIM instance's public name from the VNet (Azure/apim-landing-zone-accelerator#86).
         apim_zones = {
@@ -163,6 +172,8 @@ class Network(pulumi.ComponentResource):
         self.private_endpoint_subnet_id = subnets["private-endpoints"].id
         self.openai_dns_zone_id = zone_resources["openai"].id
         self.key_vault_dns_zone_id = zone_resources["key-vault"].id
+        zone = zone_resources.get("cognitive-services")
+        self.cognitive_services_dns_zone_id = zone.id if zone is not None else None
         self.apim_dns_zone_names = {role: zone.name for role, zone in apim_zones.items()}
         self.register_outputs(
             {

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
+from components.apim.callers import effective_limits
+from components.capacity import monthly_spend_cap
 from components.settings import Settings
-from components.settings.models import ModelPrice, OpenAiBackendSettings, ProductSettings
+from components.settings.models import LimitSettings, ModelPrice, OpenAiBackendSettings, ProductSettings
 
 _NOT_CHAT = ("embedding", "dall-e", "whisper", "tts")
 
@@ -33,6 +35,16 @@ def deployment_for(backends: Mapping[str, OpenAiBackendSettings], kind: Literal[
         if kind == "chat" and not is_embedding and not any(word in deployment.model for word in _NOT_CHAT):
             return name
     return ""
+
+
+def deployment_names(backends: Mapping[str, OpenAiBackendSettings]) -> tuple[str, ...]:
+    """Every deployment name the pools serve (settings guarantee each member serves the same ones)."""
+    return tuple(sorted({name for backend in backends.values() for name in backend.deployments}))
+
+
+def deployment_models(backends: Mapping[str, OpenAiBackendSettings]) -> dict[str, str]:
+    """The model each deployment name serves (settings guarantee one model per name across a pool)."""
+    return {name: d.model for backend in backends.values() for name, d in sorted(backend.deployments.items())}
 
 
 def deployment_prices(
@@ -91,7 +103,41 @@ def cost_sheet(stack: str, settings: Settings) -> str:
             f"| `{name}` | {f'{product.tokens_per_minute:,}' if product.tokens_per_minute else 'none'} | {quota} | "
             f"{budget} | {'; '.join(worst) or 'unbounded'} |"
         )
+    if settings.teams:
+        lines += _team_rows(settings, dearest)
     return "\n".join(lines) + "\n"
+
+
+def _team_rows(settings: Settings, dearest: float) -> list[str]:
+    """Each team's worst month: its own limits (or its product's) spent in full at the dearest price."""
+    currency = settings.currency
+    rows = [
+        "",
+        "| Team | Contact | Calls with | Limits | Monthly budget | Worst case per month |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, team in sorted(settings.teams.items()):
+        limits = effective_limits(team, settings.products)
+        cap = monthly_spend_cap(limits, dearest)
+        how = " and ".join(
+            way for way, used in (("key", team.subscription_key), ("Entra ID", team.entra is not None)) if used
+        )
+        whose = "own" if team.limited else f"product {team.product}"
+        budget = f"{team.monthly_budget:,.2f} {currency}" if team.monthly_budget is not None else "none"
+        worst = f"{cap:,.2f} {currency}" if cap is not None else "unbounded (no token limit)"
+        rows.append(f"| `{name}` | {team.contact} | {how} | {whose}: {limits_summary(limits)} | {budget} | {worst} |")
+    return rows
+
+
+def limits_summary(limits: LimitSettings) -> str:
+    parts = []
+    if limits.rate_limit is not None:
+        parts.append(f"{limits.rate_limit.calls:,} calls/{limits.rate_limit.renewal_period}s")
+    if limits.tokens_per_minute is not None:
+        parts.append(f"{limits.tokens_per_minute:,} tokens/min")
+    if limits.token_quota is not None:
+        parts.append(f"{limits.token_quota.tokens:,} tokens {limits.token_quota.period.lower()}")
+    return ", ".join(parts) or "none"
 
 
 def _rate(price: float) -> str:

@@ -15,6 +15,7 @@ from components.naming import private_endpoint_name, stable_guid
 # Built-in role definition ids (the same in every tenant).
 BUILTIN_ROLES: dict[str, str] = {
     "Cognitive Services OpenAI User": "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd",
+    "Cognitive Services User": "a97b65f3-24c7-4388-baec-2e87135dc908",
     "Key Vault Secrets User": "4633458b-17de-408a-b874-0445c86b69e6",
     "Monitoring Metrics Publisher": "3913510d-42f4-4e42-8a64-420c390055eb",
 }

@@ -12,7 +12,8 @@ from components.outputs import cost_sheet
 from components.settings import ConfigError, settings_from_config
 from offline import artefacts
 from offline.engine import PROJECT_DIR, run_program, stack_config
-from policies.offline import evaluate, has_mandatory_violation
+from offline.fixed_costs import fixed_cost_markdown
+from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation
 
 
 def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
@@ -20,7 +21,8 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
     values = dict(config) if config is not None else stack_config(stack)
     result = run_program(stack, values)
     resources = result.resources()
-    report = evaluate(resources, stack=stack)
+    settings = settings_from_config(values)
+    report = evaluate(resources, stack=stack, environment=settings.environment)
     files = artefacts.apiops_files(resources)
     out = out_root / stack
     artefacts.reset_dir(out)
@@ -28,7 +30,8 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
     artefacts.write_text(out / "outputs.json", artefacts.dump_json(result.outputs))
     artefacts.write_text(out / "policy-report.json", artefacts.dump_json(report))
     artefacts.write_text(out / "architecture.md", artefacts.architecture_markdown(stack, resources))
-    artefacts.write_text(out / "costs.md", cost_sheet(stack, settings_from_config(values)))
+    costs = cost_sheet(stack, settings) + "\n" + fixed_cost_markdown(resources, settings.infrastructure_prices)
+    artefacts.write_text(out / "costs.md", costs)
     for relative, text in sorted(files.items()):
         artefacts.write_text(out / relative, text)
     summary = artefacts.summary_text(stack, resources, result.outputs, report, files)
@@ -46,9 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
+    except PolicyConfigError as exc:
+        print(f"policy pack config error: {exc}", file=sys.stderr)
+        return 2
     print(summary, end="")
     if failed:
-        print(f"plan failed: mandatory policy violations, see build/{args.stack}/policy-report.json", file=sys.stderr)
+        print("plan failed: fix the mandatory policy violations listed above", file=sys.stderr)
         return 1
     return 0
 

@@ -202,7 +202,10 @@ def _add_outputs(
     props = dict(inputs.get("properties") or {})
     if short == "cognitiveservices:Account":
         subdomain = props.get("customSubDomainName", name)
-        props["endpoint"] = f"https://{subdomain}.openai.azure.com/"
+        # Azure answers an OpenAI account with its openai.azure.com endpoint, other kinds (Content Safety) with
+        # the Cognitive Services one.
+        domain = "openai.azure.com" if inputs.get("kind") == "OpenAI" else "cognitiveservices.azure.com"
+        props["endpoint"] = f"https://{subdomain}.{domain}/"
         props["provisioningState"] = "Succeeded"
         state["properties"] = props
     elif short == "keyvault:Vault":

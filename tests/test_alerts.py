@@ -12,10 +12,11 @@ import pulumi
 import pytest
 
 from components.apim.tiers import CLASSIC_TIERS, ApimSku
+from components.capacity import account_tokens_per_hour, token_alerts
 from components.naming import Namer
 from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.kql import kql_real, kql_string, price_table, spend_pace_query
-from components.outputs import deployment_prices
+from components.outputs import deployment_models, deployment_prices
 from components.settings import Settings
 from offline.engine import PlanResult, run_program
 from offline.mocks import SUBSCRIPTION_ID
@@ -181,7 +182,12 @@ def alerts_args(settings: Settings, **overrides: Any) -> AlertsArgs:
         openai_account_ids=account_ids(settings),
         app_gateway_id=APP_GATEWAY_ID,
         products=settings.products,
+        teams=settings.teams,
+        openai_token_alerts=token_alerts(
+            settings.openai_backends, settings.monitoring.thresholds.openai_tokens_per_hour
+        ),
         deployment_prices=prices_of(settings),
+        deployment_models=deployment_models(settings.openai_backends),
         currency=settings.currency,
         token_metric_namespace="aoai-gateway",
     )
@@ -243,7 +249,14 @@ def test_every_named_alert_exists_for_prod() -> None:
         *(f"oai-tokens-{b}" for b in settings.openai_backends),
         *(f"limits-{p}" for p in settings.products),
         *(f"spend-{p}" for p, product in settings.products.items() if product.monthly_budget is not None),
+        *(
+            f"spend-team-{t}-{percent}"
+            for t, team in settings.teams.items()
+            if team.monthly_budget is not None
+            for percent in (80, 100)
+        ),
     }
+    assert any(key.startswith("spend-team-") for key in expected), "prod onboards teams with budgets"
     assert set(by_key(full())) == expected
 
 
@@ -380,7 +393,6 @@ THRESHOLD_OF = {
     "agw-waf-blocks": "waf_blocked_requests",
     "backends-unavailable": "circuit_breaker_trips",
     "oai-429-": "openai_throttled_requests",
-    "oai-tokens-": "openai_tokens_per_hour",
     "limits-": "gateway_limit_rejections",
 }
 
@@ -396,7 +408,29 @@ def test_thresholds_come_from_the_stack_config() -> None:
         assert criterion["threshold"] == getattr(thresholds, field), key
         checked += 1
     assert checked > 0, "no rule has a configured threshold"
-    assert checked == len(by_key(full())) - sum(k.startswith("spend-") for k in by_key(full()))
+    derived = ("spend-", "oai-tokens-")
+    assert checked == len(by_key(full())) - sum(k.startswith(derived) for k in by_key(full()))
+
+
+def test_token_alerts_fire_at_80_percent_of_what_each_account_can_process() -> None:
+    """Unset, the threshold follows each account's deployments, so the alert can fire and is not noise."""
+    settings = settings_for("prod")
+    assert settings.monitoring.thresholds.openai_tokens_per_hour is None
+    found = {key: rule for key, rule in by_key(full()).items() if key.startswith("oai-tokens-")}
+    assert set(found) == {f"oai-tokens-{name}" for name in settings.openai_backends}
+    for name, backend in settings.openai_backends.items():
+        capacity = account_tokens_per_hour(backend)
+        assert capacity
+        threshold = found[f"oai-tokens-{name}"]["inputs"]["criteria"]["allOf"][0]["threshold"]
+        assert threshold == int(capacity * 0.8) and 0 < threshold < capacity
+        assert f"80% of the {capacity:,}" in found[f"oai-tokens-{name}"]["inputs"]["description"]
+
+
+def test_a_configured_token_threshold_applies_to_every_account() -> None:
+    settings = settings_for("prod")
+    alerts = token_alerts(settings.openai_backends, 1_000_000)
+    assert {threshold for threshold, _ in alerts.values()} == {1_000_000}
+    assert all(capacity == account_tokens_per_hour(settings.openai_backends[n]) for n, (_, capacity) in alerts.items())
 
 
 def test_429_alerts_filter_throttled_status_and_waf_counts_blocks_only() -> None:
@@ -423,15 +457,31 @@ def test_gateway_limit_query_separates_gateway_from_backend_429s() -> None:
 
 def test_spend_query_prices_tokens_and_compares_to_the_product_budget() -> None:
     settings = settings_for("prod")
-    assert settings.products["partner"].monthly_budget == 1000
+    assert settings.products["partner"].monthly_budget == 800
     assert prices_of(settings) == {"gpt-5.4": (0.00275, 0.0165), "text-embedding-3-small": (0.000022, 0.0)}
     query = by_key(full())["spend-partner"]["inputs"]["criteria"]["allOf"][0]["query"]
     assert 'Product == "partner"' in query
     # Written out, not formatted by the kql helpers the query is built with: KQL needs plain decimals.
-    assert "1000.0 / dayofmonth(endofmonth(now()))" in query
+    assert "800.0 / dayofmonth(endofmonth(now()))" in query
     assert '"gpt-5.4", 0.00275, 0.0165' in query
     assert '"text-embedding-3-small", 0.000022, 0.0' in query
     assert '"Prompt Tokens"' in query and '"Completion Tokens"' in query
+
+
+def test_team_budget_alerts_warn_at_80_percent_then_at_the_budget() -> None:
+    settings = settings_for("prod")
+    budgets = {name: team.monthly_budget for name, team in settings.teams.items() if team.monthly_budget}
+    assert budgets, "prod's teams have budgets"
+    found = by_key(full())
+    for team, budget in budgets.items():
+        warning, over = found[f"spend-team-{team}-80"], found[f"spend-team-{team}-100"]
+        for rule, percent in ((warning, 80), (over, 100)):
+            criterion = rule["inputs"]["criteria"]["allOf"][0]
+            assert criterion["threshold"] == percent
+            assert f'Team == "{team}"' in criterion["query"]
+            assert f"{kql_real(budget)} / dayofmonth(endofmonth(now()))" in criterion["query"]
+            assert settings.teams[team].contact in rule["inputs"]["description"]
+        assert over["inputs"]["severity"] < warning["inputs"]["severity"], "over budget is the more severe"
 
 
 def test_deployment_prices_come_from_each_deployments_model() -> None:

@@ -163,16 +163,26 @@ def test_plan_exits_2_with_one_line_on_config_error(capsys: pytest.CaptureFixtur
 
 
 def test_missing_spec_is_refused_with_the_file_name() -> None:
-    settings = settings_for("dev", specPath="specs/nope.json")
-    with pytest.raises(ConfigError, match=r"^aoai-gateway:specPath: .*specs/nope.json: ") as caught:
-        settings.api_spec()
+    settings = settings_for("dev", v1SpecPath="specs/nope.json")
+    with pytest.raises(ConfigError, match=r"^aoai-gateway:v1SpecPath: .*specs/nope.json: ") as caught:
+        settings.api_specs()
     assert "\n" not in str(caught.value)
 
 
-def test_operation_missing_from_the_spec_is_refused() -> None:
-    settings = settings_for("dev", apiOperations=["ChatCompletions_Create", "Audio_Create"])
-    with pytest.raises(ConfigError, match=r"aoai-gateway:apiOperations = 'Audio_Create': not an operation of"):
-        settings.api_spec()
+def test_operation_missing_from_the_spec_is_refused_with_a_suggestion() -> None:
+    settings = settings_for("dev", apiOperations=["ChatCompletions_Create", "Embedding_Create"])
+    with pytest.raises(ConfigError) as caught:
+        settings.api_specs()
+    assert str(caught.value).startswith(
+        "aoai-gateway:apiOperations: specs/azure-openai-inference.json: unknown operationId(s): 'Embedding_Create' "
+        "(did you mean 'Embeddings_Create'?); available: "
+    )
+
+
+def test_operations_are_matched_as_the_spec_spells_them() -> None:
+    settings = settings_for("dev", v1Operations=["CreateResponse", "createchatcompletion"])
+    _, operations, _ = settings.api_specs()["v1"]
+    assert operations == ("createResponse", "createChatCompletion")
 
 
 def test_pool_members_must_offer_the_same_deployments() -> None:
@@ -284,3 +294,90 @@ def test_stack_files_validate_against_the_generated_schema() -> None:
     assert [error.message for error in validator.iter_errors(document)] == [
         "Additional properties are not allowed ('skuu' was unexpected)"
     ]
+
+
+# ---------------------------------------------------------------- teams, money and alerts
+
+ENTRA = {
+    "tenantId": "00000000-0000-0000-0000-0000000000cc",
+    "audience": "api://aoai-gateway-dev",
+    "clientAppIds": ["22222222-3333-4444-5555-666666666666"],
+}
+
+
+def test_a_team_on_an_unknown_product_is_refused_with_a_suggestion() -> None:
+    message = refused("dev", teams={"sandbox": {"product": "internl"}})
+    assert message.startswith("aoai-gateway:teams.sandbox.product = 'internl': not a product of this stack")
+    assert "did you mean 'internal'" in message
+
+
+@pytest.mark.parametrize(
+    ("entra", "expected"),
+    [
+        ({k: v for k, v in ENTRA.items() if k != "tenantId"}, "teams.sandbox.entra.tenantId"),
+        ({k: v for k, v in ENTRA.items() if k != "audience"}, "teams.sandbox.entra.audience"),
+        ({**ENTRA, "tenantId": "contoso.onmicrosoft.com"}, "teams.sandbox.entra.tenantId = 'contoso.onmicrosoft.com'"),
+    ],
+    ids=["no-tenant", "no-audience", "tenant-not-a-guid"],
+)
+def test_an_entra_team_needs_its_tenant_and_audience(entra: dict[str, Any], expected: str) -> None:
+    message = refused("dev", teams={"sandbox": {"product": "internal", "entra": entra}})
+    assert message.startswith(f"aoai-gateway:{expected}")
+
+
+def test_a_team_without_key_or_token_is_refused() -> None:
+    message = refused("dev", teams={"sandbox": {"product": "internal", "subscriptionKey": False}})
+    assert message.startswith("aoai-gateway:teams.sandbox.subscriptionKey = false: the team could not call at all")
+
+
+def test_one_client_app_belongs_to_one_team() -> None:
+    teams = {
+        "app-a": {"contact": "a@contoso.com", "product": "internal", "entra": ENTRA},
+        "app-b": {"contact": "b@contoso.com", "product": "internal", "entra": ENTRA},
+    }
+    message = refused("dev", teams=teams)
+    assert message.startswith("aoai-gateway:teams.app-b.entra.clientAppIds = ")
+    assert "already a client app of team app-a" in message
+
+
+def test_a_deployed_model_without_a_price_is_refused() -> None:
+    message = refused("prod", pricing={"gpt-5.4": None})
+    assert message == (
+        "aoai-gateway:openaiBackends.paygo-frc.deployments.gpt-5.4.model = 'gpt-5.4': has no price: add "
+        "pricing.gpt-5.4 (inputPer1k, outputPer1k) so its tokens are counted in costs, budgets and chargeback"
+    )
+
+
+def test_a_pool_serving_two_models_under_one_name_is_refused_naming_both_backends() -> None:
+    message = refused("prod", openaiBackends={"paygo-gwc": {"deployments": {"gpt-5.4": {"version": "2025-08-07"}}}})
+    assert message.startswith("aoai-gateway:openaiBackends.paygo-gwc.deployments.gpt-5.4.model = 'gpt-5.4:2025-08-07'")
+    assert "backend paygo-frc serves gpt-5.4 as gpt-5.4:2026-03-05" in message
+
+
+def test_request_windows_over_five_minutes_become_a_quota_on_classic_tiers_only() -> None:
+    dev = settings_for("dev")
+    assert dev.products["partner"].rate_limit is not None
+    assert (dev.products["partner"].rate_limit.renewal_period, dev.products["partner"].rate_limit.policy) == (
+        3600,
+        "quota-by-key",
+    )
+    message = refused("prod", products={"partner": {"rateLimit": {"calls": 1000, "renewalPeriod": 3600}}})
+    assert message.startswith("aoai-gateway:products.partner.rateLimit.renewalPeriod = 3600: periods over 300 s")
+    assert "PremiumV2 does not offer" in message
+
+
+def test_a_budget_its_limits_can_never_reach_is_refused() -> None:
+    message = refused("prod", teams={"marketing-copilot": {"monthlyBudget": 5000}})
+    assert message.startswith("aoai-gateway:teams.marketing-copilot.monthlyBudget = 5000")
+    assert "can spend at most 825.00 USD a month" in message
+
+
+def test_a_token_alert_no_account_can_reach_is_refused() -> None:
+    message = refused("prod", monitoring={"thresholds": {"openaiTokensPerHour": 10**12}})
+    assert message.startswith("aoai-gateway:monitoring.thresholds.openaiTokensPerHour = 1000000000000")
+    assert "so its alert could never fire; omit the threshold to alert at 80% of each account's capacity" in message
+
+
+def test_a_backend_duration_alert_beyond_the_timeout_is_refused() -> None:
+    message = refused("prod", monitoring={"thresholds": {"apimBackendDurationMs": 400_000}})
+    assert message.startswith("aoai-gateway:monitoring.thresholds.apimBackendDurationMs = 400000: APIM gives up")

@@ -25,19 +25,29 @@ def one(result: PlanResult, type_suffix: str) -> dict[str, Any]:
     return inputs
 
 
+def api_policies(result: PlanResult) -> list[str]:
+    """Both API surfaces' policies (deployment path and v1)."""
+    policies = [resource["inputs"]["value"] for resource in of_type(result, "apimanagement:ApiPolicy")]
+    assert len(policies) == 2
+    return policies
+
+
 def forward_request_timeouts(result: PlanResult) -> list[int]:
-    policy = one(result, "apimanagement:ApiPolicy")["value"]
-    return [int(timeout) for timeout in re.findall(r'<forward-request timeout="(\d+)"', policy)]
+    return [
+        int(timeout)
+        for policy in api_policies(result)
+        for timeout in re.findall(r'<forward-request timeout="(\d+)"', policy)
+    ]
 
 
 def test_streamed_answers_pass_the_edge_token_by_token(prod_plan: PlanResult) -> None:
     gateway = one(prod_plan, "network:ApplicationGateway")
     assert gateway["globalConfiguration"] == {"enableRequestBuffering": True, "enableResponseBuffering": False}
     assert gateway["enableHttp2"] is False, "HTTP/2 frontends have a fixed 180 s idle timeout"
-    root = etree.fromstring(one(prod_plan, "apimanagement:ApiPolicy")["value"].encode())
-    forwards = root.findall(".//backend//forward-request")
-    assert forwards, "the API forwards the request itself"
-    assert {f.get("buffer-response") for f in forwards} == {"false"}
+    for policy in api_policies(prod_plan):
+        forwards = etree.fromstring(policy.encode()).findall(".//backend//forward-request")
+        assert forwards, "the API forwards the request itself"
+        assert {f.get("buffer-response") for f in forwards} == {"false"}
 
 
 def test_one_timeout_setting_drives_the_edge_the_ip_and_apim(prod_plan: PlanResult) -> None:
@@ -49,8 +59,8 @@ def test_one_timeout_setting_drives_the_edge_the_ip_and_apim(prod_plan: PlanResu
     assert apim_timeout == 300 and apim_timeout < edge_timeout, "APIM answers before the edge gives up"
     idle_minutes = one(prod_plan, "network:PublicIPAddress")["idleTimeoutInMinutes"]
     assert idle_minutes == 6 and idle_minutes * 60 >= edge_timeout
-    policy = one(prod_plan, "apimanagement:ApiPolicy")["value"]
-    assert '"code": "Timeout"' in policy and 'code="504"' in policy, "the caller gets APIM's OpenAI-shaped 504"
+    for policy in api_policies(prod_plan):
+        assert '"code": "Timeout"' in policy and 'code="504"' in policy, "the caller gets APIM's OpenAI-shaped 504"
 
 
 def test_dev_without_an_edge_still_times_out_in_apim(dev_plan: PlanResult) -> None:

@@ -43,7 +43,7 @@ def one(result: PlanResult, type_suffix: str) -> dict[str, Any]:
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_accounts_are_hardened(stack: str) -> None:
     result = plan_for(stack)
-    accounts = of_type(result, "cognitiveservices:Account")
+    accounts = [a for a in of_type(result, "cognitiveservices:Account") if a["inputs"]["kind"] == "OpenAI"]
     assert len(accounts) == len(settings_for(stack).openai_backends), "one account per configured backend"
     for account in accounts:
         assert account["inputs"]["accountName"].split("-")[3] == REGION_ABBREVIATIONS[account["inputs"]["location"]]
@@ -61,14 +61,14 @@ def test_accounts_are_hardened(stack: str) -> None:
 
 
 def test_one_account_per_backend_in_its_region(prod_plan: PlanResult) -> None:
-    locations = {a["inputs"]["location"] for a in of_type(prod_plan, "cognitiveservices:Account")}
-    assert locations == {"swedencentral", "francecentral", "germanywestcentral"}
+    openai = [a for a in of_type(prod_plan, "cognitiveservices:Account") if a["inputs"]["kind"] == "OpenAI"]
+    assert {a["inputs"]["location"] for a in openai} == {"swedencentral", "francecentral", "germanywestcentral"}
 
 
 def test_private_endpoints_live_in_the_vnet_region(prod_plan: PlanResult) -> None:
     vnet_location = one(prod_plan, "network:VirtualNetwork")["inputs"]["location"]
     endpoints = of_type(prod_plan, "network:PrivateEndpoint")
-    assert len(endpoints) == 4  # three accounts in three regions, and the vault
+    assert len(endpoints) == 5  # three OpenAI accounts in three regions, the vault, Content Safety
     assert {e["inputs"]["location"] for e in endpoints} == {vnet_location}
 
 
@@ -216,12 +216,17 @@ def test_apim_service_is_hardened(stack: str) -> None:
     assert len(inputs["serviceName"]) <= 50
 
 
+def named(result: PlanResult, type_suffix: str, name: str) -> dict[str, Any]:
+    (found,) = [r for r in of_type(result, type_suffix) if r["name"] == name]
+    return found
+
+
 def test_api_is_imported_from_the_patched_spec(dev_plan: PlanResult) -> None:
-    inputs = one(dev_plan, "apimanagement:Api")["inputs"]
+    inputs = named(dev_plan, "apimanagement:Api", "gateway-api")["inputs"]
     assert inputs["format"] == "openapi+json" and inputs["path"] == "openai"
     assert inputs["protocols"] == ["https"] and inputs["subscriptionRequired"] is True
     assert inputs["subscriptionKeyParameterNames"]["header"] == "api-key"
-    account = one(dev_plan, "cognitiveservices:Account")["inputs"]["accountName"]
+    account = one(dev_plan, "cognitiveservices:Account")["inputs"]["accountName"]  # dev screens no prompts
     # Built by hand from the spec file, not by the patch_spec/dump_spec the component uses: dev publishes every
     # operation but image generation, so that path and the two schemas only it uses go, and the servers change.
     expected = json.loads((PROJECT_DIR / "specs/azure-openai-inference.json").read_text(encoding="utf-8"))
@@ -236,9 +241,15 @@ def _policy(result: PlanResult, type_suffix: str) -> list[str]:
     return [p["inputs"]["value"] for p in of_type(result, type_suffix)]
 
 
+def api_policy(result: PlanResult, surface_infix: str = "") -> etree._Element:
+    """The API policy of the deployment-path API, or of the v1 API with surface_infix "-v1"."""
+    return etree.fromstring(
+        named(result, "apimanagement:ApiPolicy", f"gateway-api{surface_infix}-policy")["inputs"]["value"].encode()
+    )
+
+
 def test_policy_differs_between_auth_modes(dev_plan: PlanResult, api_key_plan: PlanResult) -> None:
-    mi = etree.fromstring(_policy(dev_plan, "apimanagement:ApiPolicy")[0].encode())
-    key = etree.fromstring(_policy(api_key_plan, "apimanagement:ApiPolicy")[0].encode())
+    mi, key = api_policy(dev_plan), api_policy(api_key_plan)
     resource = mi.find("inbound/authentication-managed-identity").get("resource")
     assert resource == "https://cognitiveservices.azure.com"
     assert key.find("inbound/authentication-managed-identity") is None
@@ -251,6 +262,12 @@ def test_every_policy_passes_the_linter(fixture: str, request: pytest.FixtureReq
     result: PlanResult = request.getfixturevalue(fixture)
     named = {nv["inputs"]["displayName"] for nv in of_type(result, "apimanagement:NamedValue")}
     backends = {b["inputs"]["backendId"] for b in of_type(result, "apimanagement:Backend")}
+    # Backends declared at a newer API version (Content Safety) are generic resources.
+    backends |= {
+        r["inputs"]["resourceName"]
+        for r in of_type(result, "resources:Resource")
+        if r["inputs"]["resourceType"] == "backends"
+    }
     scopes: tuple[tuple[Scope, str], ...] = (
         ("api", "apimanagement:ApiPolicy"),
         ("product", "apimanagement:ProductPolicy"),
@@ -264,21 +281,31 @@ def test_every_policy_passes_the_linter(fixture: str, request: pytest.FixtureReq
 
 def test_api_policy_waits_for_backends_and_roles(dev_plan: PlanResult) -> None:
     resources = by_urn(dev_plan)
-    policy = one(dev_plan, "apimanagement:ApiPolicy")
-    types = {resources[d]["type"] for d in policy["dependsOn"]}
-    assert {"azure-native:apimanagement:Backend", "azure-native:authorization:RoleAssignment"} <= types
+    policies = of_type(dev_plan, "apimanagement:ApiPolicy")
+    assert len(policies) == 2, "one per API surface"
+    for policy in policies:
+        types = {resources[d]["type"] for d in policy["dependsOn"]}
+        assert {"azure-native:apimanagement:Backend", "azure-native:authorization:RoleAssignment"} <= types
 
 
-def test_backends_and_pool_have_shapes_azure_accepts(prod_plan: PlanResult) -> None:
+@pytest.mark.parametrize(
+    ("pool_id", "prefix", "path"),
+    [("openai-pool", "openai-", "/openai"), ("openai-v1_pool", "openai-v1_", "/openai/v1")],
+)
+def test_backends_and_pool_have_shapes_azure_accepts(
+    prod_plan: PlanResult, pool_id: str, prefix: str, path: str
+) -> None:
+    """Each API surface has its own pool, its members pointing at the surface's path on each account."""
     backends = {b["inputs"]["backendId"]: b["inputs"] for b in of_type(prod_plan, "apimanagement:Backend")}
-    pool = backends.pop("openai-pool")
+    pool = backends[pool_id]
     assert pool["type"] == "Pool" and "url" not in pool and "protocol" not in pool
     members = {item["id"].rsplit("/", 1)[-1]: item for item in pool["pool"]["services"]}
-    assert set(members) == set(backends)
-    assert members["openai-ptu-swc"]["priority"] == 1
-    assert (members["openai-paygo-frc"]["priority"], members["openai-paygo-frc"]["weight"]) == (2, 2)
-    for backend in backends.values():
-        assert backend["url"].endswith(".openai.azure.com/openai") and backend["protocol"] == "http"
+    assert set(members) == {f"{prefix}{name}" for name in settings_for("prod").openai_backends}
+    assert members[f"{prefix}ptu-swc"]["priority"] == 1
+    assert (members[f"{prefix}paygo-frc"]["priority"], members[f"{prefix}paygo-frc"]["weight"]) == (2, 2)
+    for member in members:
+        backend = backends[member]
+        assert backend["url"].endswith(f".openai.azure.com{path}") and backend["protocol"] == "http"
         assert backend["tls"] == {"validateCertificateChain": True, "validateCertificateName": True}
         (rule,) = backend["circuitBreaker"]["rules"]
         assert rule["acceptRetryAfter"] is True
@@ -287,7 +314,7 @@ def test_backends_and_pool_have_shapes_azure_accepts(prod_plan: PlanResult) -> N
 
 
 def test_retry_is_bounded_by_the_pool(prod_plan: PlanResult) -> None:
-    doc = etree.fromstring(_policy(prod_plan, "apimanagement:ApiPolicy")[0].encode())
+    doc = api_policy(prod_plan)
     retry = doc.find("backend/retry")
     assert retry.get("count") == "2"  # three backends: the first try plus one per other member
     assert retry.find("forward-request").get("buffer-request-body") == "true"
@@ -307,17 +334,33 @@ def test_products_and_subscriptions(prod_plan: PlanResult) -> None:
 
 
 def test_limits_differ_between_dev_and_prod(dev_plan: PlanResult, prod_plan: PlanResult) -> None:
-    def limits(result: PlanResult) -> dict[str, str]:
+    def limits(result: PlanResult) -> dict[str, tuple[str, str, str]]:
+        """Per product: the request limit's policy, its calls and the tokens per minute of its own subscriptions."""
         found = {}
-        for xml in _policy(result, "apimanagement:ProductPolicy"):
-            doc = etree.fromstring(xml.encode())
-            found[doc.find("inbound/rate-limit-by-key").get("calls")] = doc.find(
-                "inbound/azure-openai-token-limit"
-            ).get("tokens-per-minute")
+        for policy in of_type(result, "apimanagement:ProductPolicy"):
+            doc = etree.fromstring(policy["inputs"]["value"].encode())
+            # With teams of its own the product's limits sit in the <otherwise> branch.
+            inbound = (
+                doc.find("inbound/choose/otherwise") if doc.find("inbound/choose") is not None else doc.find("inbound")
+            )
+            request = inbound.find("rate-limit-by-key")
+            request = request if request is not None else inbound.find("quota-by-key")
+            found[policy["inputs"]["productId"]] = (
+                request.tag,
+                request.get("calls"),
+                inbound.find("llm-token-limit").get("tokens-per-minute"),
+            )
         return found
 
-    assert limits(dev_plan) == {"120": "20000", "30": "5000"}
-    assert limits(prod_plan) == {"600": "200000", "120": "50000"}
+    # dev's partner allows 1,000 calls an hour: longer than rate-limit-by-key renews, so a quota (classic tier).
+    assert limits(dev_plan) == {
+        "internal": ("rate-limit-by-key", "120", "20000"),
+        "partner": ("quota-by-key", "1000", "5000"),
+    }
+    assert limits(prod_plan) == {
+        "internal": ("rate-limit-by-key", "600", "200000"),
+        "partner": ("rate-limit-by-key", "120", "50000"),
+    }
 
 
 def test_stack_outputs(dev_plan: PlanResult) -> None:
@@ -325,11 +368,11 @@ def test_stack_outputs(dev_plan: PlanResult) -> None:
     assert outputs["gatewayUrl"].startswith("https://apim-aoaigw-dev-swc-") and outputs["gatewayUrl"].endswith(
         ".azure-api.net"
     )
-    assert outputs["apiPath"] == "openai" and outputs["apiVersion"] == "2024-10-21"
+    assert outputs["apiPath"] == "openai" and outputs["v1Path"] == "openai/v1" and outputs["apiVersion"] == "2024-10-21"
     assert outputs["chatDeployment"] == "gpt-5.4-mini" and outputs["embeddingDeployment"] == "text-embedding-3-small"
     assert outputs["productLimits"]["partner"] == {
-        "requestsPerPeriod": 30,
-        "renewalPeriodSeconds": 60,
+        "requestsPerPeriod": 1000,
+        "renewalPeriodSeconds": 3600,
         "tokensPerMinute": 5000,
     }
 
@@ -377,3 +420,60 @@ def test_every_monitored_resource_sends_to_the_one_workspace(prod_plan: PlanResu
             assert setting["workspaceId"] == workspace_id
             assert setting["logs"] == [{"categoryGroup": "allLogs", "enabled": True}]
             assert setting["metrics"] == [{"category": "AllMetrics", "enabled": True}]
+
+
+# ---------------------------------------------------------------- teams and guardrails
+
+
+def test_prod_onboards_an_entra_team_and_a_keyed_team_with_content_safety(prod_plan: PlanResult) -> None:
+    teams = settings_for("prod").teams
+    tenants = {name: team.entra.tenant_id for name, team in teams.items() if team.entra is not None}
+    entra = sorted(tenants)
+    keyed = sorted(name for name, team in teams.items() if team.subscription_key)
+    assert entra and keyed
+    subscriptions = {s["inputs"]["sid"]: s["inputs"] for s in of_type(prod_plan, "apimanagement:Subscription")}
+    for name in keyed:
+        team = subscriptions[f"team-{name}"]
+        assert team["scope"].endswith(f"/products/{teams[name].product}") and team["state"] == "active"
+    for name in entra:
+        if not teams[name].subscription_key:
+            assert f"team-{name}" not in subscriptions, "a token-only team holds no key"
+    assert prod_plan.outputs["teamKeys"] == "[secret]", "team keys are secret outputs"
+    for infix in ("", "-v1"):
+        tokens = api_policy(prod_plan, infix).findall(".//validate-azure-ad-token")
+        assert {t.get("tenant-id") for t in tokens} == set(tenants.values())
+        api = named(prod_plan, "apimanagement:Api", f"gateway-api{infix}")["inputs"]
+        assert api["subscriptionRequired"] is False, "keyless calls reach the policy, which validates the token"
+
+
+def test_dev_without_entra_teams_requires_keys(dev_plan: PlanResult) -> None:
+    assert all(api["inputs"]["subscriptionRequired"] is True for api in of_type(dev_plan, "apimanagement:Api"))
+
+
+def test_content_safety_account_is_private_and_keyless(prod_plan: PlanResult) -> None:
+    (account,) = [a for a in of_type(prod_plan, "cognitiveservices:Account") if a["inputs"]["kind"] == "ContentSafety"]
+    props = account["inputs"]["properties"]
+    assert props["disableLocalAuth"] is True and props["publicNetworkAccess"] == "Disabled"
+    assert props["networkAcls"]["defaultAction"] == "Deny"
+    assert props["customSubDomainName"] == account["inputs"]["accountName"]
+    endpoint = [e for e in of_type(prod_plan, "network:PrivateEndpoint") if account["urn"] in e["dependsOn"]]
+    assert len(endpoint) == 1
+    assert endpoint[0]["inputs"]["privateLinkServiceConnections"][0]["groupIds"] == ["account"]
+    diagnostics = [d for d in of_type(prod_plan, "monitor:DiagnosticSetting") if account["urn"] in d["dependsOn"]]
+    assert len(diagnostics) == 1
+
+
+def test_apim_screens_prompts_as_itself_with_the_least_role(prod_plan: PlanResult) -> None:
+    cognitive_services_user = "a97b65f3-24c7-4388-baec-2e87135dc908"
+    (account,) = [a for a in of_type(prod_plan, "cognitiveservices:Account") if a["inputs"]["kind"] == "ContentSafety"]
+    grants = [
+        r
+        for r in of_type(prod_plan, "authorization:RoleAssignment")
+        if r["inputs"]["roleDefinitionId"].endswith(cognitive_services_user)
+    ]
+    assert len(grants) == 1 and grants[0]["inputs"]["principalType"] == "ServicePrincipal"
+    assert account["urn"] in grants[0]["dependsOn"]
+    (backend,) = [r for r in of_type(prod_plan, "resources:Resource") if r["inputs"]["resourceType"] == "backends"]
+    props = backend["inputs"]["properties"]
+    assert props["url"].endswith(".cognitiveservices.azure.com")
+    assert props["credentials"] == {"managedIdentity": {"resource": "https://cognitiveservices.azure.com"}}

@@ -7,6 +7,8 @@ import re
 import pytest
 
 from components.naming import REGION_ABBREVIATIONS, RULES, Namer, standard_tags
+from tests.conftest import plan_for
+from tests.test_config import refused, settings_for
 
 
 def test_region_abbreviations_are_distinct_three_or_four_character_codes() -> None:
@@ -76,3 +78,33 @@ def test_the_same_stack_in_another_subscription_gets_other_global_names() -> Non
     theirs = Namer("aoaigw", "dev", "dev", "swedencentral", subscription_id="2222")
     assert ours.name("key_vault") != theirs.name("key_vault")
     assert ours.name("resource_group") == theirs.name("resource_group"), "only globally unique names get the suffix"
+
+
+def test_an_instance_does_not_repeat_what_the_name_already_says() -> None:
+    namer = Namer("aoaigw", "prod", "prod", "germanywestcentral", "3b46e")
+    assert namer.name("openai", "ptu-swc", location="swedencentral") == "oai-aoaigw-prod-swc-ptu-3b46e"
+    assert namer.name("openai", "paygo", location="francecentral") == "oai-aoaigw-prod-frc-paygo-3b46e"
+    assert namer.name("alert", "oai-429-ptu-swc") == "alrt-aoaigw-prod-gwc-oai-429-ptu-swc"
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_no_planned_name_repeats_a_segment(stack: str) -> None:
+    names = [
+        value
+        for resource in plan_for(stack).resources()
+        for key, value in resource["inputs"].items()
+        if key.endswith("Name") and isinstance(value, str) and value.count("-") >= 3
+    ]
+    assert len(names) > 20, "the plan names its resources"
+    for name in names:
+        segments = name.split("-")
+        assert len(segments) == len(set(segments)), name
+
+
+def test_backends_that_would_share_an_account_name_are_refused() -> None:
+    twin = settings_for("dev").openai_backends["swc"].model_dump(by_alias=True, exclude_none=True)
+    message = refused("dev", openaiBackends={"swc-swc": twin})
+    assert message == (
+        "aoai-gateway:openaiBackends.swc-swc = 'swc-swc': would get the same account name as backend swc in "
+        "swedencentral (names leave out the region code); rename one"
+    )

@@ -11,11 +11,13 @@ from typing import Any
 import pytest
 import yaml
 
+from components.list_prices import LIST_PRICES
 from components.outputs import cost_sheet
-from components.settings import Settings, settings_from_config
+from components.settings import ConfigError, Settings, settings_from_config
 from offline.__main__ import main as plan_main
 from offline.engine import PROJECT_DIR, PlanResult, stack_config
-from tests.conftest import plan_for
+from offline.fixed_costs import cost_lines, fixed_cost_markdown
+from tests.conftest import of_type, plan_for, with_overrides
 
 ROOT = PROJECT_DIR
 CLI_TYPES = {"string", "integer", "boolean", "array"}
@@ -133,7 +135,77 @@ def test_cost_sheet_turns_limits_into_currency() -> None:
     assert "| `gpt-5.4` | gpt-5.4 | 0.00275 | 0.0165 |" in sheet
     assert "| `text-embedding-3-small` | text-embedding-3-small | 0.000022 | 0 |" in sheet
     # 50,000 tokens a minute at the dearest price (0.0165 per 1,000): 49.50 per hour; the quota caps a month at 825.
-    assert "| `partner` | 50,000 | 50,000,000 Monthly | 1,000.00 USD | 49.50 USD/hour; 825.00 USD/Monthly |" in sheet
+    assert "| `partner` | 50,000 | 50,000,000 Monthly | 800.00 USD | 49.50 USD/hour; 825.00 USD/Monthly |" in sheet
+
+
+def test_cost_sheet_shows_each_teams_worst_month() -> None:
+    sheet = cost_sheet("prod", settings_from_config(stack_config("prod")))
+    # marketing-copilot has no limits of its own: partner's quota caps its subscription at 50M tokens, 825.00.
+    assert (
+        "| `marketing-copilot` | marketing-apps@contoso.com | key | product partner: 120 calls/60s, 50,000 tokens/min, "
+        "50,000,000 tokens monthly | 400.00 USD | 825.00 USD |"
+    ) in sheet
+    # support-bot: 60,000 tokens a minute for a 31-day month at 0.0165 per 1,000.
+    assert f"| own: 60,000 tokens/min | 1,500.00 USD | {60_000 * 31 * 24 * 60 / 1000 * 0.0165:,.2f} USD |" in sheet
+
+
+def _fixed_rows(stack: str, **overrides: Any) -> dict[str, tuple[str, float]]:
+    """Price key -> (quantity, USD per month) from the fixed-cost table of a planned stack."""
+    values = with_overrides(stack, **overrides) if overrides else stack_config(stack)
+    settings = settings_from_config(values)
+    table = fixed_cost_markdown(plan_for(stack, values).resources(), settings.infrastructure_prices)
+    rows: dict[str, tuple[str, float]] = {}
+    for line in table.splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if len(cells) == 4 and cells[1].startswith("`"):
+            key = cells[1].split("`")[1]
+            quantity, amount = rows.get(key, ("0", 0.0))
+            rows[key] = (str(float(quantity) + float(cells[2])), amount + float(cells[3].replace(",", "")))
+    assert rows, "the table has priced rows"
+    total = next(line for line in table.splitlines() if line.startswith("| **Total**"))
+    assert float(total.split("**")[3].replace(",", "")) == pytest.approx(sum(a for _, a in rows.values()))
+    return rows
+
+
+def test_fixed_costs_price_what_the_plan_declares() -> None:
+    prod = _fixed_rows("prod")
+    assert prod["apim.PremiumV2"] == ("2.0", 5600.0)
+    assert prod["ptu.DataZoneProvisionedManaged"] == ("15.0", 15 * 803.0), "PTUs bill by the hour, used or not"
+    assert prod["appGateway.reservedInstance"] == ("2.0", 210.24), "autoscale minimum 2"
+    assert prod["privateEndpoint"][0] == str(float(len(of_type(plan_for("prod"), "network:PrivateEndpoint"))))
+    dev = _fixed_rows("dev")
+    assert dev["apim.Developer"] == ("1.0", 48.03)
+    assert not {"appGateway.WAF_v2", "privateEndpoint", "ptu.DataZoneProvisionedManaged"} & set(dev)
+
+
+def test_a_stack_can_price_its_own_region() -> None:
+    rows = _fixed_rows("prod", infrastructurePrices={"apim.PremiumV2": 3220})
+    assert rows["apim.PremiumV2"] == ("2.0", 6440.0)
+
+
+def test_an_unknown_price_key_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError) as caught:
+        settings_from_config(with_overrides("prod", infrastructurePrices={"apim.PremiumV3": 1}))
+    assert str(caught.value).startswith("aoai-gateway:infrastructurePrices.apim.PremiumV3 = 1.0: not a price key; ")
+    assert str(caught.value).endswith("did you mean 'apim.PremiumV2'?")
+
+
+def test_classic_premium_pays_for_its_units_in_every_region() -> None:
+    service = {
+        "type": "azure-native:apimanagement:ApiManagementService",
+        "inputs": {
+            "sku": {"name": "Premium", "capacity": 2},
+            "additionalLocations": [{"location": "francecentral", "sku": {"name": "Premium", "capacity": 1}}],
+        },
+    }
+    lines = cost_lines([service])
+    assert [(line.price_key, line.quantity) for line in lines] == [("apim.Premium", 2), ("apim.Premium", 1)]
+
+
+def test_every_list_price_names_its_source() -> None:
+    assert LIST_PRICES
+    for key, price in LIST_PRICES.items():
+        assert price.monthly_usd > 0 and price.source and price.per, key
 
 
 def test_the_program_imports_only_its_runtime_requirements() -> None:

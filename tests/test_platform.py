@@ -32,11 +32,12 @@ def violated(report: dict[str, Any]) -> set[str]:
     return {r["name"] for r in report["rules"] if r["violations"] and r["enforcementLevel"] == "mandatory"}
 
 
+def generics(result: PlanResult, resource_type: str) -> list[dict[str, Any]]:
+    return [r["inputs"] for r in of_type(result, "resources:Resource") if r["inputs"]["resourceType"] == resource_type]
+
+
 def generic(result: PlanResult, resource_type: str) -> dict[str, Any]:
-    found: dict[str, Any]
-    (found,) = [
-        r["inputs"] for r in of_type(result, "resources:Resource") if r["inputs"]["resourceType"] == resource_type
-    ]
+    (found,) = generics(result, resource_type)
     return found
 
 
@@ -183,14 +184,16 @@ def test_the_pack_sees_the_generic_service_as_api_management(prod_plan: PlanResu
 
 
 def test_llm_logs_carry_usage_always_and_messages_only_by_choice(dev_plan: PlanResult, prod_plan: PlanResult) -> None:
-    prod = generic(prod_plan, "diagnostics")
-    assert prod["apiVersion"] == "2025-03-01-preview"
-    assert prod["parentResourcePath"].endswith("/apis/azure-openai")
-    assert prod["properties"]["largeLanguageModel"] == {"logs": "enabled"}
-    assert prod["properties"]["loggerId"].endswith("/loggers/azuremonitor")
-    dev = generic(dev_plan, "diagnostics")
+    prod = generics(prod_plan, "diagnostics")
+    assert sorted(d["parentResourcePath"].rsplit("/", 1)[-1] for d in prod) == ["azure-openai", "azure-openai-v1"]
+    for diagnostic in prod:
+        assert diagnostic["apiVersion"] == "2025-03-01-preview"
+        assert diagnostic["properties"]["largeLanguageModel"] == {"logs": "enabled"}
+        assert diagnostic["properties"]["loggerId"].endswith("/loggers/azuremonitor")
     messages = {"messages": "all", "maxSizeInBytes": 32768}
-    assert dev["properties"]["largeLanguageModel"] == {"logs": "enabled", "requests": messages, "responses": messages}
+    for diagnostic in generics(dev_plan, "diagnostics"):
+        expected = {"logs": "enabled", "requests": messages, "responses": messages}
+        assert diagnostic["properties"]["largeLanguageModel"] == expected
 
 
 def test_the_pack_refuses_message_logging_in_prod() -> None:

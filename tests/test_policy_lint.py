@@ -9,10 +9,7 @@ from typing import cast
 import pytest
 
 from components.apim.policies import (
-    CLIENT_HEADERS,
     RULES,
-    SUBSCRIPTION_KEY_HEADER,
-    SUBSCRIPTION_KEY_QUERY,
     LintIssue,
     PolicyLintError,
     Scope,
@@ -20,7 +17,10 @@ from components.apim.policies import (
     lint_policy,
     render_policy,
 )
+from tests.policy_contexts import BACKENDS as RENDER_BACKENDS
+from tests.policy_contexts import api_context, entra_team, limits, members, product_context
 
+FILTER = {"shield_prompt": True, "categories": {"Hate": 2}}
 LINT_CASES = Path(__file__).parent / "fixtures" / "policies" / "lint"
 NAMED_VALUES = {"aoai-key", "tenant.id"}
 BACKENDS = {"aoai-pool"}
@@ -90,44 +90,42 @@ def test_unknown_scope_is_refused() -> None:
         lint_policy("<policies />", source="p.xml", scope="tenant", named_values=(), backends=())  # type: ignore[arg-type]
 
 
-_API_BASE = {
-    "auth_mode": "managed-identity",
-    "backend_id": "aoai-pool",
-    "timeout_seconds": 300,
-    "token_metric_namespace": "aoai-gateway",
-    "deployment_dimension": True,
-    "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
-    "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
-}
 API_CONTEXTS = {
-    "managed-identity-pool": {**_API_BASE, "backend_count": 3},
-    "managed-identity-single": {**_API_BASE, "backend_count": 1},
-    "api-key-single": {**_API_BASE, "auth_mode": "api-key", "backend_count": 1},
+    "managed-identity-pool": api_context(member_backends=members(3)),
+    "managed-identity-single": api_context(member_backends=members(1)),
+    "api-key-single": api_context(auth_mode="api-key", member_backends=members(1)),
+    "v1-pool-entra-teams": api_context(
+        surface="v1", member_backends=members(3), entra_teams=[entra_team(content_safety=FILTER)]
+    ),
 }
+API_BACKENDS = {*RENDER_BACKENDS, *members(3)}
 
 
 @pytest.mark.parametrize("name", sorted(API_CONTEXTS))
 def test_rendered_api_policy_lints_clean(name: str) -> None:
     xml = render_policy(
-        "api.xml.j2",
-        scope="api",
-        context=API_CONTEXTS[name],
-        named_values=NAMED_VALUES,
-        backends=BACKENDS,
+        "api.xml.j2", scope="api", context=API_CONTEXTS[name], named_values=NAMED_VALUES, backends=API_BACKENDS
     )
-    assert lint_policy(xml, source=name, scope="api", named_values=NAMED_VALUES, backends=BACKENDS) == []
+    assert lint_policy(xml, source=name, scope="api", named_values=NAMED_VALUES, backends=API_BACKENDS) == []
 
 
 def test_rendered_product_policy_lints_clean() -> None:
-    context = {
-        "product": "gold",
-        "rate_limit": {"calls": 600, "renewal_period": 60},
-        "token_limit": {"tokens_per_minute": 50_000},
-        "token_quota": {"tokens": 10_000_000, "period": "Monthly"},
-        "headers": CLIENT_HEADERS,
+    team = {
+        "name": "marketing",
+        "subscription_id": "team-marketing",
+        "limits": limits(rateLimit={"calls": 5000, "renewalPeriod": 86400}),
+        "content_safety": FILTER,
     }
-    xml = render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=())
-    assert lint_policy(xml, source="gold", scope="product", named_values=(), backends=()) == []
+    context = product_context(
+        limits=limits(
+            rateLimit={"calls": 600, "renewalPeriod": 60},
+            tokensPerMinute=50_000,
+            tokenQuota={"tokens": 10_000_000, "period": "Monthly"},
+        ),
+        teams=[team],
+    )
+    xml = render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=API_BACKENDS)
+    assert lint_policy(xml, source="gold", scope="product", named_values=(), backends=API_BACKENDS) == []
 
 
 def test_rendered_api_policy_fails_lint_at_global_scope() -> None:
@@ -137,10 +135,10 @@ def test_rendered_api_policy_fails_lint_at_global_scope() -> None:
         scope="api",
         context=API_CONTEXTS["managed-identity-single"],
         named_values=NAMED_VALUES,
-        backends=BACKENDS,
+        backends=API_BACKENDS,
     )
     rules = {
         issue.rule
-        for issue in lint_policy(xml, source="g", scope="global", named_values=NAMED_VALUES, backends=BACKENDS)
+        for issue in lint_policy(xml, source="g", scope="global", named_values=NAMED_VALUES, backends=API_BACKENDS)
     }
     assert rules == {"base-not-allowed"}

@@ -1,14 +1,16 @@
-"""Tests of rendering the API and product policy templates: context, errors, escaping, output."""
+"""Tests of rendering the API and product policy templates: context, callers, routing, errors, output."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lxml import etree
 
+from components.apim.callers import CONTENT_SAFETY_BACKEND
 from components.apim.policies import (
     CLIENT_HEADERS,
     SUBSCRIPTION_KEY_HEADER,
@@ -16,54 +18,34 @@ from components.apim.policies import (
     PolicyRenderError,
     render_policy,
 )
+from tests.policy_contexts import (
+    BACKENDS,
+    CLIENT_APP,
+    DEPLOYMENTS,
+    MEMBERS,
+    NAMED_VALUES,
+    POOL,
+    TENANT,
+    api_context,
+    entra_team,
+    limits,
+    members,
+    product_context,
+)
 
 GOLDEN = Path(__file__).parent / "fixtures" / "policies" / "golden"
-NAMED_VALUES = {"aoai-key"}
-BACKENDS = {"aoai-pool"}
+STRICT_FILTER = {"shield_prompt": True, "categories": {"Hate": 2, "Violence": 3}}
 
 
-def _api_context(**overrides: object) -> dict[str, object]:
-    context: dict[str, object] = {
-        "auth_mode": "managed-identity",
-        "backend_id": "aoai-pool",
-        "backend_count": 2,
-        "timeout_seconds": 300,
-        "token_metric_namespace": "aoai-gateway",
-        "deployment_dimension": True,
-        "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
-        "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
-    }
-    context.update(overrides)
-    return context
-
-
-def _api_key_context(**overrides: object) -> dict[str, object]:
-    return _api_context(
-        **{
-            "auth_mode": "api-key",
-            **overrides,
-        }
-    )
-
-
-def _product_context(**overrides: object) -> dict[str, object]:
-    context: dict[str, object] = {
-        "product": "gold",
-        "rate_limit": None,
-        "token_limit": None,
-        "token_quota": None,
-        "headers": CLIENT_HEADERS,
-    }
-    context.update(overrides)
-    return context
-
-
-def _render_api(context: Mapping[str, object], *, backends: set[str] = BACKENDS) -> str:
-    return render_policy("api.xml.j2", scope="api", context=context, named_values=NAMED_VALUES, backends=backends)
+def _render_api(context: Mapping[str, Any], *, backends: Collection[str] | None = None) -> str:
+    known = {*BACKENDS, *context.get("member_backends", ())} if backends is None else backends
+    return render_policy("api.xml.j2", scope="api", context=context, named_values=NAMED_VALUES, backends=known)
 
 
 def _render_product(context: Mapping[str, object]) -> str:
-    return render_policy("product.xml.j2", scope="product", context=context, named_values=(), backends=())
+    return render_policy(
+        "product.xml.j2", scope="product", context=context, named_values=(), backends={CONTENT_SAFETY_BACKEND}
+    )
 
 
 def _tree(xml: str) -> etree._Element:
@@ -80,22 +62,22 @@ def _one_line_error(raised: pytest.ExceptionInfo[PolicyRenderError]) -> str:
 
 
 def test_missing_variable_is_one_line_naming_template_and_variable() -> None:
-    context = _api_context()
-    del context["backend_id"]
+    context = api_context()
+    del context["pool_id"]
     with pytest.raises(PolicyRenderError) as raised:
         _render_api(context)
     message = _one_line_error(raised)
     assert message.startswith("api.xml.j2:")
-    assert message.endswith("undefined variable 'backend_id'")
+    assert message.endswith("undefined variable 'pool_id'")
     assert raised.value.template == "api.xml.j2"
 
 
 def test_missing_key_in_a_context_value_names_the_key() -> None:
     with pytest.raises(PolicyRenderError) as raised:
-        _render_product(_product_context(rate_limit={"calls": 10}))
+        _render_product(product_context(limits={"rate_limit": {"calls": 10, "policy": "rate-limit-by-key"}}))
     message = _one_line_error(raised)
     assert message.startswith("product.xml.j2:")
-    assert "undefined key 'renewal_period'" in message
+    assert message.endswith("undefined key 'renewal_period' in a context value")
 
 
 def test_unknown_template_is_one_line() -> None:
@@ -108,23 +90,22 @@ def test_unknown_template_is_one_line() -> None:
     ("overrides", "expected"),
     [
         ({"auth_mode": "key"}, "auth_mode must be 'managed-identity' or 'api-key', got 'key'"),
-        ({"backend_count": 0}, "backend_count must be an integer >= 1, got '0'"),
-        ({"backend_count": 2.0}, "backend_count must be an integer >= 1, got '2.0'"),
-        ({"backend_count": True}, "backend_count must be an integer >= 1, got 'True'"),
+        ({"surface": "v2"}, "surface must be 'deployments' or 'v1', got 'v2'"),
+        ({"member_backends": []}, "member_backends must name at least one backend"),
     ],
 )
 def test_unusable_api_context_is_refused(overrides: dict[str, object], expected: str) -> None:
     with pytest.raises(PolicyRenderError) as raised:
-        _render_api(_api_context(**overrides))
+        _render_api(api_context(**overrides))
     message = _one_line_error(raised)
     assert message.startswith("api.xml.j2:") and message.endswith(expected)
 
 
-# --- authentication modes ---------------------------------------------------------------------
+# --- authentication to Azure OpenAI -------------------------------------------------------------
 
 
 def test_managed_identity_mode_authenticates_as_the_gateway() -> None:
-    inbound = _tree(_render_api(_api_context())).find("inbound")
+    inbound = _tree(_render_api(api_context())).find("inbound")
     identity = inbound.find("authentication-managed-identity")
     assert identity.get("resource") == "https://cognitiveservices.azure.com"
     token_variable = identity.get("output-token-variable-name")
@@ -134,9 +115,10 @@ def test_managed_identity_mode_authenticates_as_the_gateway() -> None:
     assert authorization.findtext("value") == f'@("Bearer " + (string)context.Variables["{token_variable}"])'
 
 
-@pytest.mark.parametrize("context", [_api_context(), _api_key_context()], ids=["managed-identity", "api-key"])
-def test_the_callers_subscription_key_never_reaches_azure_openai(context: dict[str, object]) -> None:
-    inbound = _tree(_render_api(context)).find("inbound")
+@pytest.mark.parametrize("auth_mode", ["managed-identity", "api-key"])
+@pytest.mark.parametrize("surface", ["deployments", "v1"])
+def test_the_callers_subscription_key_never_reaches_azure_openai(auth_mode: str, surface: str) -> None:
+    inbound = _tree(_render_api(api_context(auth_mode=auth_mode, surface=surface))).find("inbound")
     header = inbound.find(f"set-header[@name='{SUBSCRIPTION_KEY_HEADER}']")
     assert header.get("exists-action") == "delete" and header.find("value") is None
     query = inbound.find(f"set-query-parameter[@name='{SUBSCRIPTION_KEY_QUERY}']")
@@ -144,28 +126,24 @@ def test_the_callers_subscription_key_never_reaches_azure_openai(context: dict[s
 
 
 def test_api_key_mode_leaves_keys_to_the_backends_never_a_literal() -> None:
-    rendered = _render_api(_api_key_context())
+    rendered = _render_api(api_context(auth_mode="api-key"))
     inbound = _tree(rendered).find("inbound")
     assert inbound.find("authentication-managed-identity") is None
-    assert [h.get("exists-action") for h in inbound.findall("set-header[@name='api-key']")] == ["delete"]
+    # A caller's Entra ID token must not reach Azure OpenAI either.
     assert inbound.find("set-header[@name='Authorization']").get("exists-action") == "delete"
     assert "{{" not in rendered
-
-
-def test_the_two_auth_modes_render_differently() -> None:
-    assert _render_api(_api_context()) != _render_api(_api_key_context())
 
 
 # --- routing, retry and metrics ----------------------------------------------------------------
 
 
 # The bounds of <retry count> (1..50); the golden files cover the three-backend pool prod runs.
-@pytest.mark.parametrize("backend_count", [2, 51], ids=["smallest-pool", "largest-pool"])
-def test_pool_retries_each_other_backend_once(backend_count: int) -> None:
-    backend = _tree(_render_api(_api_context(backend_count=backend_count))).find("backend")
+@pytest.mark.parametrize("count", [2, 51], ids=["smallest-pool", "largest-pool"])
+def test_pool_retries_each_other_backend_once(count: int) -> None:
+    backend = _tree(_render_api(api_context(member_backends=members(count)))).find("backend")
     assert backend.find("base") is None
     retry = backend.find("retry")
-    assert retry.get("count") == str(backend_count - 1)
+    assert retry.get("count") == str(count - 1)
     assert retry.get("first-fast-retry") == "true"
     assert retry.get("condition") == (
         "@(context.Response != null && (context.Response.StatusCode == 429 || context.Response.StatusCode == 503))"
@@ -177,7 +155,8 @@ def test_pool_retries_each_other_backend_once(backend_count: int) -> None:
 
 def test_a_single_backend_forwards_itself_unbuffered_with_the_timeout() -> None:
     """Not <base />: the inherited forward-request buffers the response, which would hold streamed tokens back."""
-    backend = _tree(_render_api(_api_context(backend_count=1, timeout_seconds=120))).find("backend")
+    context = api_context(member_backends=["aoai-a"], timeout_seconds=120)
+    backend = _tree(_render_api(context)).find("backend")
     (forward,) = [child for child in backend if isinstance(child.tag, str)]
     assert forward.tag == "forward-request"
     assert (forward.get("timeout"), forward.get("buffer-response")) == ("120", "false")
@@ -185,19 +164,20 @@ def test_a_single_backend_forwards_itself_unbuffered_with_the_timeout() -> None:
 
 def test_pool_larger_than_retry_allows_fails_lint() -> None:
     with pytest.raises(PolicyRenderError, match=r'<retry> count="51" must be an integer from 1 to 50'):
-        _render_api(_api_context(backend_count=52))
+        _render_api(api_context(member_backends=members(52)))
 
 
-def test_routes_to_the_declared_backend() -> None:
-    inbound = _tree(_render_api(_api_context(backend_id="aoai-pool"))).find("inbound")
-    assert inbound.find("set-backend-service").get("backend-id") == "aoai-pool"
+def test_routes_to_the_surface_pool() -> None:
+    inbound = _tree(_render_api(api_context())).find("inbound")
+    assert inbound.find("set-backend-service").get("backend-id") == POOL
     with pytest.raises(PolicyRenderError, match=r"\[unknown-backend\]"):
-        _render_api(_api_context(backend_id="aoai-pool-2"))
+        _render_api(api_context(pool_id="aoai-pool-2"))
 
 
-def test_token_metric_dimensions() -> None:
-    metric = _tree(_render_api(_api_context(token_metric_namespace="costs"))).find(
-        "inbound/azure-openai-emit-token-metric"
+@pytest.mark.parametrize("surface", ["deployments", "v1"])
+def test_token_metric_counts_per_deployment_and_team(surface: str) -> None:
+    metric = _tree(_render_api(api_context(surface=surface, token_metric_namespace="costs"))).find(
+        "inbound/llm-emit-token-metric"
     )
     assert metric.get("namespace") == "costs"
     dimensions = [(d.get("name"), d.get("value")) for d in metric.findall("dimension")]
@@ -205,25 +185,144 @@ def test_token_metric_dimensions() -> None:
         ("API ID", None),
         ("Subscription ID", None),
         ("Product ID", None),
-        (
-            "Deployment",
-            '@(context.Request.MatchedParameters.GetValueOrDefault("deployment-id", ""))',
-        ),
+        ("Deployment", '@((string)context.Variables["deployment"])'),
+        ("Team", '@((string)context.Variables["team"])'),
     ]
-    without = _tree(_render_api(_api_context(deployment_dimension=False)))
-    assert without.find("inbound/azure-openai-emit-token-metric/dimension[@name='Deployment']") is None
+    # APIM accepts at most five custom dimensions on the LLM metric.
+    assert len(dimensions) <= 5
+
+
+def test_the_deployment_comes_from_the_path_or_from_the_body() -> None:
+    deployments = _tree(_render_api(api_context(surface="deployments"))).find("inbound")
+    assert "MatchedParameters" in deployments.find("set-variable[@name='deployment']").get("value")
+    v1 = _tree(_render_api(api_context(surface="v1"))).find("inbound")
+    assert 'Value<string>("model")' in v1.find("set-variable[@name='deployment']").get("value")
+    # Reading the body must not consume it: Azure OpenAI still needs it.
+    assert "preserveContent: true" in v1.find("set-variable[@name='request-body']").get("value")
+
+
+@pytest.mark.parametrize(
+    ("surface", "code", "param"),
+    [("deployments", "DeploymentNotFound", None), ("v1", "model_not_found", "model")],
+)
+def test_a_deployment_no_backend_serves_gets_404_in_openai_shape(surface: str, code: str, param: str | None) -> None:
+    inbound = _tree(_render_api(api_context(surface=surface))).find("inbound")
+    (guard,) = [when for when in inbound.findall("choose/when") if when.find("return-response") is not None]
+    for name in DEPLOYMENTS:
+        assert f'"{name}"' in guard.get("condition")
+    response = guard.find("return-response")
+    assert response.find("set-status").get("code") == "404"
+    assert response.find("set-header[@name='Content-Type']").findtext("value") == "application/json"
+    body = response.findtext("set-body")
+    assert f'"{code}"' in body and (param is None or f'"param", "{param}"' in body)
+
+
+def test_v1_finds_a_stored_response_in_the_account_that_keeps_it() -> None:
+    """A Responses API id lives in one account: reading or continuing it asks each member in priority order."""
+    pool = ["aoai-a", "aoai-b", "aoai-c"]
+    backend = _tree(_render_api(api_context(surface="v1", member_backends=pool))).find("backend")
+    stored, other = backend.find("choose/when"), backend.find("choose/otherwise")
+    assert stored.get("condition") == '@((bool)context.Variables["stored-response"])'
+    lookup = stored.find("retry")
+    assert lookup.get("count") == "2" and "StatusCode == 404" in lookup.get("condition")
+    assert lookup.find("set-backend-service").get("backend-id") == (
+        '@(new[] { "aoai-a", "aoai-b", "aoai-c" }[(int)context.Variables["attempt"]])'
+    )
+    assert lookup.find("forward-request").get("buffer-response") == "false"
+    assert "StatusCode == 429" in other.find("retry").get("condition")
+    # The deployment-path API stores nothing, so it has no lookup.
+    assert _tree(_render_api(api_context(member_backends=pool))).find("backend/choose") is None
+
+
+# --- callers: subscription keys and Entra ID tokens ---------------------------------------------
+
+
+def test_without_entra_teams_only_subscription_keys_identify_callers() -> None:
+    xml = _render_api(api_context())
+    assert "validate-azure-ad-token" not in xml and "context.Subscription == null" not in xml
+
+
+def test_an_entra_team_is_validated_then_limited_as_itself() -> None:
+    team = entra_team(limits=limits(tokensPerMinute=60_000, rateLimit={"calls": 100, "renewalPeriod": 60}))
+    inbound = _tree(_render_api(api_context(entra_teams=[team]))).find("inbound")
+    keyless = inbound.find("choose/when")
+    assert keyless.get("condition") == "@(context.Subscription == null)"
+    (branch,) = keyless.findall("choose/when")
+    assert f'"{CLIENT_APP}"' in branch.get("condition")
+    token = branch.find("validate-azure-ad-token")
+    assert token.get("tenant-id") == TENANT and token.get("header-name") == "Authorization"
+    assert token.get("failed-validation-httpcode") == "401"
+    assert [a.text for a in token.findall("client-application-ids/application-id")] == [CLIENT_APP]
+    assert [a.text for a in token.findall("audiences/audience")] == ["api://aoai-gateway"]
+    claim = token.find("required-claims/claim")
+    assert (claim.get("name"), [v.text for v in claim.findall("value")]) == ("roles", ["Gateway.Invoke"])
+    # Validation comes first; then the team is named and its own counters apply.
+    tags = [child.tag for child in branch]
+    assert tags.index("validate-azure-ad-token") < tags.index("llm-token-limit")
+    assert branch.find("set-variable[@name='team']").get("value") == "support-bot"
+    assert branch.find("llm-token-limit").get("counter-key") == "team-support-bot"
+    assert branch.find("rate-limit-by-key").get("counter-key") == "team-support-bot"
+
+
+def test_a_keyless_call_of_no_known_team_is_refused_with_401() -> None:
+    inbound = _tree(_render_api(api_context(entra_teams=[entra_team("a"), entra_team("b")]))).find("inbound")
+    refusal = inbound.find("choose/when/choose/otherwise/return-response")
+    assert refusal.find("set-status").get("code") == "401"
+    assert '"401"' in refusal.findtext("set-body")
+
+
+def test_roles_are_only_required_when_the_team_names_some() -> None:
+    xml = _render_api(api_context(entra_teams=[entra_team(required_roles=[])]))
+    token = _tree(xml).find(".//validate-azure-ad-token")
+    assert token is not None and token.find("required-claims") is None
+
+
+def test_an_entra_teams_content_filter_screens_its_prompts() -> None:
+    xml = _render_api(api_context(entra_teams=[entra_team(content_safety=STRICT_FILTER)]))
+    safety = _tree(xml).find(".//llm-content-safety")
+    assert safety.get("backend-id") == CONTENT_SAFETY_BACKEND and safety.get("shield-prompt") == "true"
+    assert safety.find("categories").get("output-type") == "EightSeverityLevels"
+    assert {c.get("name"): c.get("threshold") for c in safety.findall("categories/category")} == {
+        "Hate": "2",
+        "Violence": "3",
+    }
+
+
+def test_answers_name_the_team_they_were_counted_for() -> None:
+    outbound = _tree(_render_api(api_context())).find("outbound")
+    header = outbound.find(f"choose/when/set-header[@name='{CLIENT_HEADERS['team']}']")
+    assert header.findtext("value") == '@((string)context.Variables["team"])'
+
+
+# --- errors -----------------------------------------------------------------------------------
 
 
 def test_unavailable_pool_answers_503_with_retry_after() -> None:
-    when = _tree(_render_api(_api_context())).find("on-error/choose/when")
-    assert "context.Response != null" in when.get("condition")
+    when = _tree(_render_api(api_context())).find("on-error/choose/when")
+    assert "context.Response.StatusCode == 503" in when.get("condition")
     response = when.find("return-response")
     assert response.find("set-status").get("code") == "503"
     assert response.find("set-header[@name='Retry-After']").findtext("value").startswith("@(")
 
 
+def test_a_slow_backend_gets_504_before_the_edge_gives_up() -> None:
+    whens = _tree(_render_api(api_context(timeout_seconds=240))).findall("on-error/choose/when")
+    (timeout,) = [w for w in whens if "forward-request" in w.get("condition")]
+    assert timeout.find("return-response/set-status").get("code") == "504"
+    assert "240 seconds" in timeout.findtext("return-response/set-body")
+
+
+def test_a_blocked_prompt_is_counted_and_answered_like_azure_openais_content_filter() -> None:
+    whens = _tree(_render_api(api_context())).findall("on-error/choose/when")
+    (blocked,) = [w for w in whens if "llm-content-safety" in w.get("condition")]
+    assert "StatusCode == 403" in blocked.get("condition")
+    assert blocked.find("emit-metric").get("name") == "Content Safety Blocks"
+    assert blocked.find("return-response/set-status").get("code") == "400"
+    assert '"code": "content_filter"' in blocked.findtext("return-response/set-body")
+
+
 def test_every_section_inherits_and_the_backend_forwards_once() -> None:
-    root = _tree(_render_api(_api_context(backend_count=1)))
+    root = _tree(_render_api(api_context(member_backends=["aoai-a"])))
     assert [section.tag for section in root] == ["inbound", "backend", "outbound", "on-error"]
     inheriting = [section for section in root if section.tag != "backend"]
     assert len(inheriting) == 3 and all(section[0].tag == "base" for section in inheriting)
@@ -233,54 +332,41 @@ def test_every_section_inherits_and_the_backend_forwards_once() -> None:
 
 # --- product limits ----------------------------------------------------------------------------
 
-RATE = {"calls": 120, "renewal_period": 60}
-TPM = {"tokens_per_minute": 40_000}
+RATE = {"calls": 120, "renewalPeriod": 60}
 QUOTA = {"tokens": 5_000_000, "period": "Monthly"}
 
 
 @pytest.mark.parametrize(
-    ("limits", "rate", "token_attributes"),
+    ("values", "rate", "token_attributes"),
     [
         ({}, False, None),
-        ({"rate_limit": RATE}, True, None),
-        ({"token_limit": TPM}, False, {"tokens-per-minute": "40000"}),
+        ({"rateLimit": RATE}, True, None),
+        ({"tokensPerMinute": 40_000}, False, {"tokens-per-minute": "40000"}),
+        ({"tokenQuota": QUOTA}, False, {"token-quota": "5000000", "token-quota-period": "Monthly"}),
         (
-            {"token_quota": QUOTA},
+            {"tokensPerMinute": 40_000, "tokenQuota": QUOTA},
             False,
-            {"token-quota": "5000000", "token-quota-period": "Monthly"},
+            {"tokens-per-minute": "40000", "token-quota": "5000000", "token-quota-period": "Monthly"},
         ),
         (
-            {"token_limit": TPM, "token_quota": QUOTA},
-            False,
-            {
-                "tokens-per-minute": "40000",
-                "token-quota": "5000000",
-                "token-quota-period": "Monthly",
-            },
-        ),
-        (
-            {"rate_limit": RATE, "token_limit": TPM, "token_quota": QUOTA},
+            {"rateLimit": RATE, "tokensPerMinute": 40_000, "tokenQuota": QUOTA},
             True,
-            {
-                "tokens-per-minute": "40000",
-                "token-quota": "5000000",
-                "token-quota-period": "Monthly",
-            },
+            {"tokens-per-minute": "40000", "token-quota": "5000000", "token-quota-period": "Monthly"},
         ),
     ],
     ids=["none", "rate-only", "tpm-only", "quota-only", "tpm-and-quota", "all"],
 )
 def test_product_limit_combinations(
-    limits: dict[str, object], rate: bool, token_attributes: dict[str, str] | None
+    values: dict[str, object], rate: bool, token_attributes: dict[str, str] | None
 ) -> None:
-    inbound = _tree(_render_product(_product_context(**limits))).find("inbound")
+    inbound = _tree(_render_product(product_context(limits=limits(**values)))).find("inbound")
     rate_limit = inbound.find("rate-limit-by-key")
-    token_limits = inbound.findall("azure-openai-token-limit")
+    token_limits = inbound.findall("llm-token-limit")
     assert (rate_limit is not None) == rate
     if rate:
         assert rate_limit.get("calls") == "120" and rate_limit.get("renewal-period") == "60"
         assert rate_limit.get("counter-key") == "@(context.Subscription.Id)"
-        assert rate_limit.get("remaining-calls-header-name")
+        assert rate_limit.get("remaining-calls-header-name") == CLIENT_HEADERS["remaining_requests"]
     if token_attributes is None:
         assert token_limits == []
         return
@@ -289,46 +375,76 @@ def test_product_limit_combinations(
     assert token_limit.get("counter-key") == "@(context.Subscription.Id)"
     assert token_limit.get("estimate-prompt-tokens") == "true"
     assert token_limit.get("remaining-tokens-header-name") == (
-        "x-gateway-remaining-tokens" if "tokens-per-minute" in token_attributes else None
+        CLIENT_HEADERS["remaining_tokens"] if "tokens-per-minute" in token_attributes else None
     )
     assert token_limit.get("remaining-quota-tokens-header-name") == (
-        "x-gateway-remaining-quota-tokens" if "token-quota" in token_attributes else None
+        CLIENT_HEADERS["remaining_quota_tokens"] if "token-quota" in token_attributes else None
     )
-    assert token_limit.get("tokens-consumed-header-name")
+    assert token_limit.get("tokens-consumed-header-name") == CLIENT_HEADERS["tokens_consumed"]
     for name in ("tokens-per-minute", "token-quota", "token-quota-period"):
         assert token_limit.get(name) == token_attributes.get(name)
 
 
+def test_request_periods_over_five_minutes_become_a_quota() -> None:
+    """rate-limit-by-key renews at most every 300 s; a longer window is a quota-by-key counter (classic tiers)."""
+    inbound = _tree(_render_product(product_context(limits=limits(rateLimit={"calls": 1000, "renewalPeriod": 3600}))))
+    assert inbound.find("inbound/rate-limit-by-key") is None
+    quota = inbound.find("inbound/quota-by-key")
+    assert (quota.get("calls"), quota.get("renewal-period")) == ("1000", "3600")
+    assert quota.get("counter-key") == "@(context.Subscription.Id)"
+
+
 def test_every_throttling_policy_sends_retry_after() -> None:
-    xml = _render_product(_product_context(rate_limit=RATE, token_limit=TPM, token_quota=QUOTA))
-    throttling = _tree(xml).findall("inbound/*")[1:]
-    assert [element.tag for element in throttling] == [
-        "rate-limit-by-key",
-        "azure-openai-token-limit",
-    ]
+    context = product_context(limits=limits(rateLimit=RATE, tokensPerMinute=40_000, tokenQuota=QUOTA))
+    throttling = _tree(_render_product(context)).findall("inbound/*")[1:]
+    assert [element.tag for element in throttling] == ["rate-limit-by-key", "llm-token-limit"]
     assert all(element.get("retry-after-header-name") == "Retry-After" for element in throttling)
 
 
+def test_a_team_subscription_gets_its_own_limits_and_filter_the_rest_the_products() -> None:
+    team = {
+        "name": "marketing",
+        "subscription_id": "team-marketing",
+        "limits": limits(tokensPerMinute=5_000),
+        "content_safety": STRICT_FILTER,
+    }
+    context = product_context(limits=limits(tokensPerMinute=40_000), teams=[team])
+    choose = _tree(_render_product(context)).find("inbound/choose")
+    (when,) = choose.findall("when")
+    assert when.get("condition") == '@(context.Subscription.Id == "team-marketing")'
+    assert when.find("llm-token-limit").get("tokens-per-minute") == "5000"
+    assert when.find("llm-content-safety") is not None
+    assert choose.find("otherwise/llm-token-limit").get("tokens-per-minute") == "40000"
+    assert choose.find("otherwise/llm-content-safety") is None
+
+
 def test_product_sections_all_inherit() -> None:
-    root = _tree(_render_product(_product_context(rate_limit=RATE)))
+    root = _tree(_render_product(product_context(limits=limits(rateLimit=RATE))))
     assert [section.tag for section in root] == ["inbound", "backend", "outbound", "on-error"]
     assert all(section[0].tag == "base" for section in root)
 
 
 @pytest.mark.parametrize(
-    ("limits", "expected"),
+    ("values", "expected"),
     [
-        ({"rate_limit": {"calls": 0, "renewal_period": 60}}, '<rate-limit-by-key> calls="0"'),
-        ({"rate_limit": {"calls": 10, "renewal_period": 301}}, '<rate-limit-by-key> renewal-period="301"'),
-        ({"token_limit": {"tokens_per_minute": 1000.0}}, '<azure-openai-token-limit> tokens-per-minute="1000.0"'),
-        ({"token_quota": {"tokens": 10, "period": "Quarterly"}}, "<azure-openai-token-limit> token-quota-period="),
-        ({"token_quota": {"tokens": -1, "period": "Daily"}}, '<azure-openai-token-limit> token-quota="-1"'),
+        (
+            {"rate_limit": {"calls": 0, "renewal_period": 60, "policy": "rate-limit-by-key"}},
+            '<rate-limit-by-key> calls="0"',
+        ),
+        (
+            {"rate_limit": {"calls": 10, "renewal_period": 301, "policy": "rate-limit-by-key"}},
+            '<rate-limit-by-key> renewal-period="301"',
+        ),
+        ({"tokens_per_minute": 1000.0}, '<llm-token-limit> tokens-per-minute="1000.0"'),
+        ({"token_quota": {"tokens": 10, "period": "Quarterly"}}, "<llm-token-limit> token-quota-period="),
+        ({"token_quota": {"tokens": -1, "period": "Daily"}}, '<llm-token-limit> token-quota="-1"'),
     ],
 )
-def test_limits_apim_would_refuse_never_reach_a_resource(limits: dict[str, object], expected: str) -> None:
+def test_limits_apim_would_refuse_never_reach_a_resource(values: dict[str, object], expected: str) -> None:
     """The settings validate limits once; should a bad value reach the template, the linter stops it."""
+    bad = {"rate_limit": None, "tokens_per_minute": None, "token_quota": None, **values}
     with pytest.raises(PolicyRenderError) as raised:
-        _render_product(_product_context(product="silver", **limits))
+        _render_product(product_context(product="silver", limits=bad))
     message = _one_line_error(raised)
     assert message.startswith("product.xml.j2 (rendered):")
     assert expected in message and message.endswith("[attribute-value]")
@@ -339,29 +455,58 @@ def test_limits_apim_would_refuse_never_reach_a_resource(limits: dict[str, objec
 
 def test_context_values_are_xml_escaped() -> None:
     hostile = "pool\"<&>'x"
-    xml = _render_api(_api_context(backend_id=hostile, token_metric_namespace="a<b>&c"), backends={hostile})
+    context = api_context(pool_id=hostile, token_metric_namespace="a<b>&c")
+    xml = _render_api(context, backends={hostile, *MEMBERS})
     assert hostile not in xml
     assert "&amp;" in xml and "&lt;" in xml
     inbound = _tree(xml).find("inbound")
     assert inbound.find("set-backend-service").get("backend-id") == hostile
-    assert inbound.find("azure-openai-emit-token-metric").get("namespace") == "a<b>&c"
+    assert inbound.find("llm-emit-token-metric").get("namespace") == "a<b>&c"
 
 
 def test_output_is_normalised() -> None:
-    xml = _render_product(_product_context(rate_limit=RATE, token_quota=QUOTA))
+    xml = _render_product(product_context(limits=limits(rateLimit=RATE, tokenQuota=QUOTA)))
     assert xml.endswith("</policies>\n") and not xml.endswith("\n\n")
     assert "\r" not in xml and "\n\n\n" not in xml
     assert all(line == line.rstrip() for line in xml.split("\n"))
     assert xml.startswith("<policies>")
 
 
+PROD_POOL = ["openai-ptu-swc", "openai-paygo-frc", "openai-paygo-gwc"]
 RENDERINGS = {
-    "api-managed-identity-pool.xml": lambda: _render_api(_api_context(backend_count=3)),
-    "api-api-key-pool.xml": lambda: _render_api(_api_key_context()),
-    "product-all-limits.xml": lambda: _render_product(
-        _product_context(rate_limit=RATE, token_limit=TPM, token_quota=QUOTA)
+    "api-managed-identity-pool.xml": lambda: _render_api(api_context(member_backends=PROD_POOL)),
+    "api-api-key-pool.xml": lambda: _render_api(api_context(auth_mode="api-key")),
+    "api-v1-entra-teams.xml": lambda: _render_api(
+        api_context(
+            surface="v1",
+            member_backends=PROD_POOL,
+            entra_teams=[
+                entra_team(),
+                entra_team(
+                    "research",
+                    client_app_ids=["22222222-3333-4444-5555-666666666666"],
+                    required_roles=[],
+                    content_safety=STRICT_FILTER,
+                ),
+            ],
+        )
     ),
-    "product-no-limits.xml": lambda: _render_product(_product_context()),
+    "product-all-limits.xml": lambda: _render_product(
+        product_context(limits=limits(rateLimit=RATE, tokensPerMinute=40_000, tokenQuota=QUOTA))
+    ),
+    "product-team-overrides.xml": lambda: _render_product(
+        product_context(
+            limits=limits(rateLimit={"calls": 1000, "renewalPeriod": 3600}, tokensPerMinute=40_000),
+            teams=[
+                {
+                    "name": "marketing",
+                    "subscription_id": "team-marketing",
+                    "limits": limits(tokensPerMinute=5_000),
+                    "content_safety": STRICT_FILTER,
+                }
+            ],
+        )
+    ),
 }
 
 
@@ -374,3 +519,8 @@ def test_rendering_is_deterministic_and_matches_golden(name: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         golden.write_text(rendered, encoding="utf-8", newline="\n")
     assert rendered == golden.read_text(encoding="utf-8")
+
+
+def test_every_golden_file_is_rendered() -> None:
+    on_disk = {path.name for path in GOLDEN.glob("*.xml")}
+    assert on_disk and on_disk == set(RENDERINGS)

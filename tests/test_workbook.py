@@ -10,8 +10,10 @@ import pytest
 from jinja2 import ChoiceLoader, DictLoader
 
 import components.observability.workbook as workbook
-from components.observability.kql import GATEWAY_REJECTION
+from components.apim.policies import CLIENT_HEADERS
+from components.observability.kql import CHARGEBACK_FUNCTION, GATEWAY_REJECTION
 from components.observability.workbook import WorkbookRenderError, render_workbook, workbook_context
+from components.outputs import deployment_models
 from tests.conftest import of_type
 from tests.test_alerts import (
     APIM_ID,
@@ -49,6 +51,8 @@ def context(*, reverse_config: bool = False, **overrides: Any) -> dict[str, Any]
         app_gateway_id=APP_GATEWAY_ID,
         products=order(settings.products),
         deployment_prices=order(prices_of(settings)),
+        deployment_models=order(deployment_models(settings.openai_backends)),
+        team_header=CLIENT_HEADERS["team"],
         currency=settings.currency,
         token_metric_namespace="aoai-gateway",
     )
@@ -169,10 +173,39 @@ def test_429_chart_tells_gateway_limits_from_backend_throttling() -> None:
 def test_budget_table_lists_budgeted_products_and_reads_the_whole_month() -> None:
     item = next(i for i in queries(rendered()) if i["name"] == "budget")
     query = item["content"]["query"]
-    assert '"internal", 5000.0' in query and '"partner", 1000.0' in query
+    assert '"internal", 5000.0' in query and '"partner", 800.0' in query
     assert "startofmonth(now())" in query
     assert "timeContextFromParameter" not in item["content"], "month to date ignores the picker"
     assert item["content"]["timeContext"]["durationMs"] >= 31 * 24 * 3600 * 1000
+
+
+@pytest.mark.parametrize(("name", "months_ago"), [("chargeback-this-month", "0"), ("chargeback-last-month", "1")])
+def test_chargeback_prices_a_calendar_month_per_team_product_and_model(name: str, months_ago: str) -> None:
+    item = next(i for i in queries(rendered()) if i["name"] == name)
+    query = item["content"]["query"]
+    assert f"startofmonth(now(), -{months_ago})" in query and "between (monthStart .. monthEnd)" in query
+    assert "by Month = format_datetime(monthStart, 'yyyy-MM'), Team, Product, Model" in query
+    # Deployments are priced and named by the model they serve, from the stack's own tables.
+    assert '"gpt-5.4", 0.00275, 0.0165' in query and '"gpt-5.4", "gpt-5.4"' in query
+    assert "timeContextFromParameter" not in item["content"], "a calendar month ignores the picker"
+    assert item["content"]["timeContext"]["durationMs"] >= 62 * 24 * 3600 * 1000, "last month must be in range"
+
+
+def test_the_llm_log_check_counts_each_request_once_and_names_the_team() -> None:
+    query = next(i for i in queries(rendered()) if i["name"] == "chargeback-llm-log")["content"]["query"]
+    assert "by CorrelationId" in query.split("| join")[0], "message chunks are rows of their own"
+    assert f'ResponseHeaders["{CLIENT_HEADERS["team"]}"]' in query
+
+
+def test_chargeback_functions_are_saved_in_the_workspace() -> None:
+    searches = {s["inputs"]["functionAlias"]: s["inputs"] for s in of_type(full(), "operationalinsights:SavedSearch")}
+    assert set(searches) == {CHARGEBACK_FUNCTION, f"{CHARGEBACK_FUNCTION}LlmLog"}
+    for search in searches.values():
+        assert search["workspaceName"] == WORKSPACE_ID.rsplit("/", 1)[-1]
+        assert search["functionParameters"] == "monthsAgo:int = 0"
+        assert "startofmonth(now(), -monthsAgo)" in search["query"]
+    assert tables_in(searches[CHARGEBACK_FUNCTION]["query"]) == {"AppMetrics"}
+    assert f'_ResourceId =~ "{APP_INSIGHTS_ID}"' in searches[CHARGEBACK_FUNCTION]["query"]
 
 
 def test_app_gateway_section_only_with_an_app_gateway() -> None:

@@ -1,5 +1,8 @@
 """Smoke test of a deployed stack: calls the gateway as a client would and reports each check.
 
+Both surfaces: the deployment-path API with the AzureOpenAI client, and the v1 API (Responses, streamed
+chat, embeddings) with the plain OpenAI client.
+
     python -m tools.smoke_test --stack dev
     python -m tools.smoke_test --outputs outputs.json
 
@@ -12,6 +15,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import json
+import re
 import subprocess
 import sys
 import time
@@ -22,9 +26,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import openai
-from openai import AzureOpenAI
+from openai import AzureOpenAI, OpenAI
+from openai.types.responses import Response
 
 from components.apim.policies import CLIENT_HEADERS
+from policies.rules.plan_markers import SECRET, UNKNOWN
 
 # The header names the product policy is rendered with.
 REMAINING_TOKENS_HEADER = CLIENT_HEADERS["remaining_tokens"]
@@ -38,9 +44,17 @@ INVALID_SUBSCRIPTION_KEY = "smoke-test-invalid-subscription-key"
 BURST_MARGIN = 5
 
 PULUMI_TIMEOUT_SECONDS = 120
+# The Responses API refuses a smaller max_output_tokens.
+MIN_OUTPUT_TOKENS = 16
+
+PROMPT = "Reply with the single word: pong"
+# How to get outputs with real secrets; the offline plan's outputs.json only has placeholders.
+REAL_OUTPUTS_COMMAND = "pulumi stack output --json --show-secrets > outputs.json"
 
 REQUIRED_OUTPUTS = (
     "gatewayUrl",
+    "apiPath",
+    "v1Path",
     "apiVersion",
     "subscriptionKeys",
     "chatDeployment",
@@ -48,6 +62,8 @@ REQUIRED_OUTPUTS = (
     "productLimits",
 )
 LIMIT_FIELDS = ("requestsPerPeriod", "renewalPeriodSeconds", "tokensPerMinute")
+# An APIM API path: URL-safe segments joined by "/", no leading or trailing "/".
+API_PATH = re.compile(r"[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*")
 
 
 class OutputsError(Exception):
@@ -64,11 +80,22 @@ class ProductLimits:
 @dataclass(frozen=True)
 class StackOutputs:
     gateway_url: str
+    api_path: str
+    v1_path: str
     api_version: str
     subscription_keys: Mapping[str, str]
     chat_deployment: str
     embedding_deployment: str
     product_limits: Mapping[str, ProductLimits]
+
+    @property
+    def api_base_url(self) -> str:
+        """The deployment-path API; the AzureOpenAI client adds /deployments/<model>/..."""
+        return f"{self.gateway_url.rstrip('/')}/{self.api_path}"
+
+    @property
+    def v1_base_url(self) -> str:
+        return f"{self.gateway_url.rstrip('/')}/{self.v1_path}/"
 
 
 @dataclass(frozen=True)
@@ -78,6 +105,8 @@ class CheckSettings:
     remaining_tokens_header: str = REMAINING_TOKENS_HEADER
     tokens_consumed_header: str = TOKENS_CONSUMED_HEADER
     max_tokens: int = 16
+    # Reasoning models spend part of the output budget thinking; too little leaves no text to check.
+    v1_max_tokens: int = 512
     # Above the prod products' request limits (+ margin), still bounded so a missing limit cannot run away.
     max_burst_calls: int = 1000
 
@@ -91,17 +120,51 @@ class CheckResult:
 
     def line(self) -> str:
         status = "PASS" if self.passed else "FAIL"
-        return f"{status}  {self.name:<16} {self.elapsed_ms:>6} ms  {self.detail}"
+        return f"{status}  {self.name:<18} {self.elapsed_ms:>6} ms  {self.detail}"
 
 
-ClientFactory = Callable[[str], AzureOpenAI]
-Check = Callable[[StackOutputs, CheckSettings, ClientFactory], tuple[bool, str]]
+@dataclass(frozen=True)
+class Clients:
+    """The clients a caller of each surface would use, made for one subscription key at a time."""
+
+    outputs: StackOutputs
+    timeout_seconds: float
+
+    def deployments(self, subscription_key: str) -> AzureOpenAI:
+        # max_retries=0: a retry would hide exactly the 401/429 behaviour being checked.
+        return AzureOpenAI(
+            base_url=self.outputs.api_base_url,
+            api_key=subscription_key,
+            api_version=self.outputs.api_version,
+            max_retries=0,
+            timeout=self.timeout_seconds,
+        )
+
+    def v1(self, subscription_key: str) -> OpenAI:
+        # OpenAI() sends the key as a bearer token; the gateway reads subscription keys from api-key.
+        return OpenAI(
+            base_url=self.outputs.v1_base_url,
+            api_key=subscription_key,
+            default_headers={"api-key": subscription_key},
+            max_retries=0,
+            timeout=self.timeout_seconds,
+        )
+
+
+Check = Callable[[StackOutputs, CheckSettings, Clients], tuple[bool, str]]
 
 
 def parse_outputs(raw: object, source: str) -> StackOutputs:
     """Validate the JSON object of stack outputs; every error names the output at fault."""
     if not isinstance(raw, Mapping):
         raise OutputsError(f"{source}: expected a JSON object of stack outputs, got {_kind(raw)}")
+    placeholders = {key: marker for key in REQUIRED_OUTPUTS if (marker := _placeholder(raw.get(key)))}
+    if placeholders:
+        shown = ", ".join(f"{key} holds {marker!r}" for key, marker in placeholders.items())
+        raise OutputsError(
+            f"{source}: {shown}: these are the offline plan's placeholders, not a deployed stack's values; "
+            f"get real ones with `{REAL_OUTPUTS_COMMAND}`"
+        )
     missing = [key for key in REQUIRED_OUTPUTS if key not in raw]
     if missing:
         raise OutputsError(
@@ -119,6 +182,8 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
         )
     return StackOutputs(
         gateway_url=gateway_url,
+        api_path=_api_path(raw, "apiPath", source),
+        v1_path=_api_path(raw, "v1Path", source),
         api_version=_text(raw, "apiVersion", source),
         subscription_keys=subscription_keys,
         chat_deployment=_text(raw, "chatDeployment", source),
@@ -179,74 +244,116 @@ def choose_products(outputs: StackOutputs, product: str | None, burst_product: s
     return product, burst_product
 
 
-def client_factory(outputs: StackOutputs, timeout_seconds: float) -> ClientFactory:
-    def make(subscription_key: str) -> AzureOpenAI:
-        # max_retries=0: a retry would hide exactly the 401/429 behaviour being checked.
-        return AzureOpenAI(
-            azure_endpoint=outputs.gateway_url,
-            api_key=subscription_key,
-            api_version=outputs.api_version,
-            max_retries=0,
-            timeout=timeout_seconds,
-        )
-
-    return make
-
-
-def check_chat(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
-    client = client_for(outputs.subscription_keys[settings.product])
+def check_chat(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.deployments(outputs.subscription_keys[settings.product])
     raw = client.chat.completions.with_raw_response.create(
         model=outputs.chat_deployment,
-        messages=[{"role": "user", "content": "Reply with the single word: pong"}],
-        max_tokens=settings.max_tokens,
+        messages=[{"role": "user", "content": PROMPT}],
+        # Reasoning models (gpt-5.x, o-series) refuse max_tokens; every current chat model takes this one.
+        max_completion_tokens=settings.max_tokens,
     )
     completion = raw.parse()
     where = f"{outputs.chat_deployment} via {settings.product}"
     if not completion.choices:
         return False, f"{where}: HTTP {raw.status_code} but the completion has no choices"
     usage = f"{completion.usage.total_tokens} tokens" if completion.usage else "no usage"
-    if outputs.product_limits[settings.product].tokens_per_minute is None:
-        return True, f"{where}: {usage}; product sets no tokensPerMinute, headers not required"
-    found: list[str] = []
-    problems: list[str] = []
-    for name in (settings.tokens_consumed_header, settings.remaining_tokens_header):
-        value = raw.headers.get(name)
-        if value is None:
-            problems.append(f"{name} missing")
-        elif not value.strip().isdigit():
-            problems.append(f"{name}={value!r} is not a whole number")
-        else:
-            found.append(f"{name}={value.strip()}")
-    if problems:
-        return False, f"{where}: answered, but token headers are wrong: {'; '.join(problems)}"
-    return True, f"{where}: {usage}; {', '.join(found)}"
+    return _with_token_headers(where, usage, raw.headers, outputs, settings)
 
 
-def check_embedding(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
-    client = client_for(outputs.subscription_keys[settings.product])
-    result = client.embeddings.create(
-        model=outputs.embedding_deployment,
-        input="aoai-gateway smoke test",
-        encoding_format="float",
+def check_embedding(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.deployments(outputs.subscription_keys[settings.product])
+    return _embedding(client, outputs, settings)
+
+
+def check_v1_response(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.v1(outputs.subscription_keys[settings.product])
+    # store=False: a smoke test leaves no conversation behind on the account.
+    raw = client.responses.with_raw_response.create(
+        model=outputs.chat_deployment,
+        input=PROMPT,
+        max_output_tokens=settings.v1_max_tokens,
+        store=False,
     )
-    where = f"{outputs.embedding_deployment} via {settings.product}"
-    if not result.data or not result.data[0].embedding:
-        return False, f"{where}: the response carries no embedding vector"
-    return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
+    response = raw.parse()
+    where = f"{outputs.chat_deployment} via {settings.product}"
+    if not response.output_text.strip():
+        return False, f"{where}: HTTP {raw.status_code}, status {_status(response)} but no output text{_hint(response)}"
+    if response.usage is None:
+        return False, f"{where}: answered {_clip(response.output_text, 40)!r} but the response carries no usage"
+    return _with_token_headers(where, f"{response.usage.total_tokens} tokens", raw.headers, outputs, settings)
 
 
-def check_wrong_key(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
-    client = client_for(INVALID_SUBSCRIPTION_KEY)
-    try:
-        client.embeddings.create(model=outputs.embedding_deployment, input="wrong key", encoding_format="float")
-    except openai.AuthenticationError as exc:
-        return True, f"HTTP 401: {_error_message(exc)}"
-    except openai.APIStatusError as exc:
-        return False, f"expected HTTP 401, got {exc.status_code}: {_error_message(exc)}"
-    return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
+def check_v1_response_stream(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.v1(outputs.subscription_keys[settings.product])
+    stream = client.responses.create(
+        model=outputs.chat_deployment,
+        input=PROMPT,
+        max_output_tokens=settings.v1_max_tokens,
+        store=False,
+        stream=True,
+    )
+    events = deltas = 0
+    last = "none"
+    completed: Response | None = None
+    with stream:
+        for event in stream:
+            events += 1
+            last = event.type
+            if event.type == "response.output_text.delta":
+                deltas += 1
+            elif event.type == "response.completed":
+                completed = event.response
+    where = f"{outputs.chat_deployment} via {settings.product}"
+    if not deltas:
+        return False, f"{where}: {events} events but no response.output_text.delta (last event {last})"
+    if completed is None:
+        return False, f"{where}: {deltas} text deltas but no response.completed (last event {last})"
+    usage = f"{completed.usage.total_tokens} tokens" if completed.usage else "no usage"
+    return True, f"{where}: {deltas} text deltas, then response.completed; {usage}"
 
 
-def check_burst(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> tuple[bool, str]:
+def check_v1_chat_stream(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.v1(outputs.subscription_keys[settings.product])
+    stream = client.chat.completions.create(
+        model=outputs.chat_deployment,
+        messages=[{"role": "user", "content": PROMPT}],
+        max_completion_tokens=settings.v1_max_tokens,
+        stream=True,
+        stream_options={"include_usage": True},
+    )
+    chunks = deltas = 0
+    finish_reason: str | None = None
+    usage = "no usage"
+    with stream:
+        for chunk in stream:
+            chunks += 1
+            if chunk.usage is not None:
+                usage = f"{chunk.usage.total_tokens} tokens"
+            for choice in chunk.choices:
+                deltas += bool(choice.delta and choice.delta.content)
+                finish_reason = choice.finish_reason or finish_reason
+    where = f"{outputs.chat_deployment} via {settings.product}"
+    if not deltas:
+        return False, f"{where}: {chunks} chunks but no content delta (finish_reason {finish_reason})"
+    if finish_reason is None:
+        return False, f"{where}: {deltas} content deltas but the stream ended without a finish_reason"
+    return True, f"{where}: {deltas} content deltas, finish_reason {finish_reason}; {usage}"
+
+
+def check_v1_embedding(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    client = clients.v1(outputs.subscription_keys[settings.product])
+    return _embedding(client, outputs, settings)
+
+
+def check_wrong_key(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    return _refused(clients.deployments(INVALID_SUBSCRIPTION_KEY), outputs)
+
+
+def check_v1_wrong_key(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+    return _refused(clients.v1(INVALID_SUBSCRIPTION_KEY), outputs)
+
+
+def check_burst(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
     product = settings.burst_product
     if product is None:
         return False, "no product in productLimits sets requestsPerPeriod; nothing to burst"
@@ -261,7 +368,7 @@ def check_burst(outputs: StackOutputs, settings: CheckSettings, client_for: Clie
             f"{product} ({window}) needs up to {budget} calls, above --max-burst-calls "
             f"{settings.max_burst_calls}; raise it or pick --burst-product"
         )
-    client = client_for(outputs.subscription_keys[product])
+    client = clients.deployments(outputs.subscription_keys[product])
     for call in range(1, budget + 1):
         try:
             client.embeddings.create(model=outputs.embedding_deployment, input="burst", encoding_format="float")
@@ -277,20 +384,26 @@ def check_burst(outputs: StackOutputs, settings: CheckSettings, client_for: Clie
     return False, f"{product}: no 429 after {budget} calls ({window})"
 
 
+# The burst runs last: it spends the product's request window that the others need.
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("chat completion", check_chat),
     ("embedding", check_embedding),
+    ("v1 response", check_v1_response),
+    ("v1 response stream", check_v1_response_stream),
+    ("v1 chat stream", check_v1_chat_stream),
+    ("v1 embedding", check_v1_embedding),
     ("wrong key 401", check_wrong_key),
+    ("v1 wrong key 401", check_v1_wrong_key),
     ("burst 429", check_burst),
 )
 
 
-def run_checks(outputs: StackOutputs, settings: CheckSettings, client_for: ClientFactory) -> list[CheckResult]:
+def run_checks(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> list[CheckResult]:
     results: list[CheckResult] = []
     for name, check in CHECKS:
         started = time.perf_counter()
         try:
-            passed, detail = check(outputs, settings, client_for)
+            passed, detail = check(outputs, settings, clients)
         except openai.APIStatusError as exc:
             passed, detail = False, f"HTTP {exc.status_code}: {_error_message(exc)}"
         except openai.APIError as exc:
@@ -306,7 +419,8 @@ def format_report(results: Sequence[CheckResult], outputs: StackOutputs, source:
     verdict = f"all {len(results)} checks passed" if not failed else f"{failed} of {len(results)} checks failed"
     return "\n".join(
         [
-            f"smoke test of {source}: {outputs.gateway_url} (api-version {outputs.api_version})",
+            f"smoke test of {source}: {outputs.api_base_url} (api-version {outputs.api_version}) "
+            f"and {outputs.v1_base_url}",
             *(result.line() for result in results),
             verdict,
         ]
@@ -332,9 +446,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         remaining_tokens_header=args.remaining_tokens_header,
         tokens_consumed_header=args.tokens_consumed_header,
         max_tokens=args.max_tokens,
+        v1_max_tokens=args.v1_max_tokens,
         max_burst_calls=args.max_burst_calls,
     )
-    results = run_checks(outputs, settings, client_factory(outputs, args.timeout))
+    results = run_checks(outputs, settings, Clients(outputs, args.timeout))
     print(format_report(results, outputs, source))
     return 0 if all(result.passed for result in results) else 1
 
@@ -347,12 +462,20 @@ def _parser() -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--stack", help="read outputs with `pulumi stack output` for this stack")
     where.add_argument("--outputs", type=Path, help="read outputs from this JSON file instead")
-    parser.add_argument("--product", help="product for the chat and embedding checks")
+    parser.add_argument("--product", help="product for the chat, embedding and v1 checks")
     parser.add_argument("--burst-product", help="product whose request limit the burst hits")
     parser.add_argument("--remaining-tokens-header", default=REMAINING_TOKENS_HEADER)
     parser.add_argument("--tokens-consumed-header", default=TOKENS_CONSUMED_HEADER)
     parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per call")
-    parser.add_argument("--max-tokens", type=_positive_int, default=16)
+    parser.add_argument(
+        "--max-tokens", type=_positive_int, default=CheckSettings.max_tokens, help="max_completion_tokens of the deployment-path chat completion"
+    )
+    parser.add_argument(
+        "--v1-max-tokens",
+        type=_output_tokens,
+        default=CheckSettings.v1_max_tokens,
+        help="output token cap of the v1 response and chat checks (reasoning models spend part of it thinking)",
+    )
     parser.add_argument(
         "--max-burst-calls",
         type=_positive_int,
@@ -369,6 +492,15 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def _output_tokens(text: str) -> int:
+    value = _positive_int(text)
+    if value < MIN_OUTPUT_TOKENS:
+        raise argparse.ArgumentTypeError(
+            f"expected at least {MIN_OUTPUT_TOKENS} (the Responses API's minimum max_output_tokens), got {text!r}"
+        )
     return value
 
 
@@ -405,6 +537,24 @@ def _check_gateway_url(url: str, source: str) -> None:
             f"{source}: output gatewayUrl {url!r} must be an https:// base URL without query "
             "(plain http is accepted only for a loopback test gateway)"
         )
+
+
+def _api_path(raw: Mapping[str, object], key: str, source: str) -> str:
+    value = _text(raw, key, source)
+    if not API_PATH.fullmatch(value):
+        raise OutputsError(
+            f"{source}: output {key} must be the API's path under gatewayUrl, URL-safe segments joined by '/' "
+            f"without a leading or trailing '/' (e.g. 'openai/v1'), got {value!r}"
+        )
+    return value
+
+
+def _placeholder(value: object) -> str | None:
+    """The plan's marker standing in for `value` or for anything inside it, if any."""
+    if isinstance(value, str):
+        return value if value in (SECRET, UNKNOWN) else None
+    items = value.values() if isinstance(value, Mapping) else value if isinstance(value, list) else ()
+    return next((marker for item in items if (marker := _placeholder(item))), None)
 
 
 def _is_loopback(host: str) -> bool:
@@ -463,6 +613,61 @@ def _limit(value: object, where: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise OutputsError(f"{where} must be a whole number of at least 1 or null, got {value!r}")
     return value
+
+
+def _with_token_headers(
+    where: str, usage: str, headers: Mapping[str, str], outputs: StackOutputs, settings: CheckSettings
+) -> tuple[bool, str]:
+    """Pass an answered call only if the product's token headers came with it (when it sets a token limit)."""
+    if outputs.product_limits[settings.product].tokens_per_minute is None:
+        return True, f"{where}: {usage}; product sets no tokensPerMinute, headers not required"
+    found: list[str] = []
+    problems: list[str] = []
+    for name in (settings.tokens_consumed_header, settings.remaining_tokens_header):
+        value = headers.get(name)
+        if value is None:
+            problems.append(f"{name} missing")
+        elif not value.strip().isdigit():
+            problems.append(f"{name}={value!r} is not a whole number")
+        else:
+            found.append(f"{name}={value.strip()}")
+    if problems:
+        return False, f"{where}: answered, but token headers are wrong: {'; '.join(problems)}"
+    return True, f"{where}: {usage}; {', '.join(found)}"
+
+
+def _embedding(client: OpenAI, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    result = client.embeddings.create(
+        model=outputs.embedding_deployment,
+        input="aoai-gateway smoke test",
+        encoding_format="float",
+    )
+    where = f"{outputs.embedding_deployment} via {settings.product}"
+    if not result.data or not result.data[0].embedding:
+        return False, f"{where}: the response carries no embedding vector"
+    return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
+
+
+def _refused(client: OpenAI, outputs: StackOutputs) -> tuple[bool, str]:
+    try:
+        client.embeddings.create(model=outputs.embedding_deployment, input="wrong key", encoding_format="float")
+    except openai.AuthenticationError as exc:
+        return True, f"HTTP 401: {_error_message(exc)}"
+    except openai.APIStatusError as exc:
+        return False, f"expected HTTP 401, got {exc.status_code}: {_error_message(exc)}"
+    return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
+
+
+def _status(response: Response) -> str:
+    reason = response.incomplete_details.reason if response.incomplete_details else None
+    return f"{response.status} ({reason})" if reason else str(response.status)
+
+
+def _hint(response: Response) -> str:
+    details = response.incomplete_details
+    if details is not None and details.reason == "max_output_tokens":
+        return "; raise --v1-max-tokens (reasoning models spend output tokens thinking)"
+    return ""
 
 
 def _is_retry_after(value: str) -> bool:

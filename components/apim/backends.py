@@ -7,14 +7,12 @@ from typing import Any
 
 import pulumi
 import pulumi_azure_native.apimanagement as apim
+import pulumi_azure_native.resources as resources
 
+from components.apim.callers import CONTENT_SAFETY_BACKEND
+from components.apim.surfaces import Surface
+from components.apim.tiers import PREVIEW_API_VERSION
 from components.openai import OpenAiAccount
-
-POOL_ID = "openai-pool"
-
-
-def backend_id(backend_name: str) -> str:
-    return f"openai-{backend_name}"
 
 
 def key_named_value(backend_name: str) -> str:
@@ -25,21 +23,22 @@ def openai_backends(
     prefix: str,
     accounts: Mapping[str, OpenAiAccount],
     *,
+    surface: Surface,
     named_values: Mapping[str, apim.NamedValue],
     common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> dict[str, apim.Backend]:
-    """The backends keyed by backend name, plus the pool under POOL_ID."""
+    """One surface's backends keyed by backend name, plus its pool under the surface's pool id."""
     backends: dict[str, apim.Backend] = {}
     for backend_name, account in sorted(accounts.items()):
         key_ref = key_named_value(backend_name)
         uses_key = key_ref in named_values
         backends[backend_name] = apim.Backend(
-            f"{prefix}-backend-{backend_name}",
-            backend_id=backend_id(backend_name),
-            title=f"Azure OpenAI {backend_name}",
-            description=f"Azure OpenAI account of backend '{backend_name}'.",
-            url=account.endpoint.apply(lambda endpoint: endpoint.rstrip("/") + "/openai"),
+            f"{prefix}-backend{surface.infix}-{backend_name}",
+            backend_id=surface.backend_id(backend_name),
+            title=f"{surface.display_name} {backend_name}",
+            description=f"Azure OpenAI account of backend '{backend_name}' ({surface.path}).",
+            url=account.endpoint.apply(lambda endpoint: endpoint.rstrip("/") + surface.backend_path),
             protocol="http",
             tls=apim.BackendTlsPropertiesArgs(validate_certificate_chain=True, validate_certificate_name=True),
             circuit_breaker=apim.BackendCircuitBreakerArgs(
@@ -67,9 +66,9 @@ def openai_backends(
             opts=pulumi.ResourceOptions(parent=parent, depends_on=[named_values[key_ref]] if uses_key else []),
         )
     pool = apim.Backend(
-        f"{prefix}-backend-pool",
-        backend_id=POOL_ID,
-        title="Azure OpenAI pool",
+        f"{prefix}-backend{surface.infix}-pool",
+        backend_id=surface.pool_id,
+        title=f"{surface.display_name} pool",
         description="Priority first (PTU), then weighted spill-over (pay-as-you-go).",
         type="Pool",
         pool=apim.BackendBaseParametersPoolArgs(
@@ -85,4 +84,51 @@ def openai_backends(
         **common,
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return {**backends, POOL_ID: pool}
+    return {**backends, surface.pool_id: pool}
+
+
+def content_safety_backend(
+    name: str,
+    *,
+    endpoint: pulumi.Input[str],
+    service_name: pulumi.Input[str],
+    resource_group_name: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> pulumi.CustomResource:
+    """Azure AI Content Safety as the backend llm-content-safety calls, signed in as APIM's managed identity.
+
+    Declared at the newer API version: Microsoft's llm-content-safety prerequisites require managed identity
+    backend credentials (resource https://cognitiveservices.azure.com), which 2024-05-01's typed Backend lacks.
+    """
+    return resources.Resource(
+        name,
+        resource_provider_namespace="Microsoft.ApiManagement",
+        parent_resource_path=pulumi.Output.concat("service/", service_name),
+        resource_type="backends",
+        resource_name_=CONTENT_SAFETY_BACKEND,
+        api_version=PREVIEW_API_VERSION,
+        resource_group_name=resource_group_name,
+        properties={
+            "title": "Azure AI Content Safety",
+            "description": "Screens prompts for the llm-content-safety policy.",
+            "url": pulumi.Output.from_input(endpoint).apply(lambda url: url.rstrip("/")),
+            "protocol": "http",
+            "credentials": {"managedIdentity": {"resource": "https://cognitiveservices.azure.com"}},
+            "tls": {"validateCertificateChain": True, "validateCertificateName": True},
+            "circuitBreaker": {
+                "rules": [
+                    {
+                        "name": "throttled-or-failing",
+                        "failureCondition": {
+                            "count": 3,
+                            "interval": "PT10S",
+                            "statusCodeRanges": [{"min": 429, "max": 429}, {"min": 500, "max": 599}],
+                        },
+                        "tripDuration": "PT30S",
+                        "acceptRetryAfter": True,
+                    }
+                ]
+            },
+        },
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

@@ -20,24 +20,18 @@ LOGGED_HEADERS = [
     "x-ms-region",
     CLIENT_HEADERS["remaining_tokens"],
     CLIENT_HEADERS["tokens_consumed"],
+    CLIENT_HEADERS["team"],
     "Retry-After",
 ]
 
 
-def api_logging(
+def app_insights_logger(
     prefix: str,
     *,
-    service_id: pulumi.Input[str],
-    service_name: pulumi.Input[str],
-    resource_group_name: pulumi.Input[str],
-    api: apim.Api,
     connection_string: apim.NamedValue,
     app_insights_id: pulumi.Input[str],
     principal_id: pulumi.Input[str],
     subscription_id: pulumi.Input[str],
-    sampling_percentage: float,
-    log_body_bytes: int,
-    llm_message_bytes: int,
     common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> apim.Logger:
@@ -52,7 +46,7 @@ def api_logging(
         parent=parent,
         description="APIM sends request telemetry and token metrics to Application Insights.",
     )
-    logger = apim.Logger(
+    return apim.Logger(
         f"{prefix}-logger",
         logger_id="appinsights",
         logger_type="applicationInsights",
@@ -66,6 +60,22 @@ def api_logging(
         **common,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[connection_string, publisher]),
     )
+
+
+def api_diagnostics(
+    name: str,
+    *,
+    api: apim.Api,
+    logger: apim.Logger,
+    service_id: pulumi.Input[str],
+    service_name: pulumi.Input[str],
+    sampling_percentage: float,
+    log_body_bytes: int,
+    llm_message_bytes: int,
+    common: Mapping[str, Any],
+    parent: pulumi.Resource,
+) -> None:
+    """An API's two diagnostics: to Application Insights (telemetry, token metrics) and to Log Analytics."""
     body = apim.BodyDiagnosticSettingsArgs(bytes=log_body_bytes) if log_body_bytes else None
     # A key sent in the query string would otherwise be logged with the URL.
     masking = apim.DataMaskingArgs(
@@ -75,7 +85,7 @@ def api_logging(
     message = apim.HttpMessageDiagnosticArgs(headers=LOGGED_HEADERS, body=body, data_masking=masking)
     pipeline = apim.PipelineDiagnosticSettingsArgs(request=message, response=message)
     apim.ApiDiagnostic(
-        f"{prefix}-api-diagnostic",
+        f"{name}-diagnostic",
         api_id=api.name,
         diagnostic_id="applicationinsights",
         logger_id=logger.id,
@@ -108,13 +118,13 @@ def api_logging(
     }
     wire_pipeline = {"request": wire_message, "response": wire_message}
     resources.Resource(
-        f"{prefix}-api-azuremonitor",
+        f"{name}-azuremonitor",
         resource_provider_namespace="Microsoft.ApiManagement",
         parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", api.name),
         resource_type="diagnostics",
         resource_name_="azuremonitor",
         api_version=PREVIEW_API_VERSION,
-        resource_group_name=resource_group_name,
+        resource_group_name=common["resource_group_name"],
         properties={
             # Built-in logger that feeds the resource-specific ApiManagementGatewayLogs table.
             "loggerId": pulumi.Output.from_input(service_id).apply(lambda sid: f"{sid}/loggers/azuremonitor"),
@@ -128,4 +138,3 @@ def api_logging(
         },
         opts=pulumi.ResourceOptions(parent=parent),
     )
-    return logger

@@ -29,8 +29,8 @@ SEVERITY_ERROR = 1
 SEVERITY_WARNING = 2
 SEVERITY_INFO = 3
 
-# One rule per what: the service, each OpenAI account, each product, each product with a budget.
-Each = Literal["apim", "app_gateway", "openai_account", "product", "budgeted_product"]
+# One rule per what: the service, each OpenAI account, each product, each product or team with a budget.
+Each = Literal["apim", "app_gateway", "openai_account", "product", "budgeted_product", "budgeted_team"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class Target:
     app_insights_id: pulumi.Input[str] = ""
     deployment_prices: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     budget: float = 0.0
+    # The threshold for this target, where it is derived per target (an account's capacity).
+    threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -71,12 +73,25 @@ def _spend_pace(target: Target) -> pulumi.Output[str]:
     )
 
 
+def _team_spend_pace(target: Target) -> pulumi.Output[str]:
+    return pulumi.Output.from_input(target.app_insights_id).apply(
+        lambda ai_id: spend_pace_query(target.name, target.budget, ai_id, target.deployment_prices, by="Team")
+    )
+
+
+PER_TARGET = "per target"
+
+# Team budget alerts fire at these shares of the daily pace: a heads-up, then over budget.
+TEAM_BUDGET_ALERT_PERCENTS = (80, 100)
+
+
 @dataclass(frozen=True)
 class AlertRule:
     key: str
     each: Each
     signal: Metric | LogQuery
-    # A field of monitoring.thresholds, or a fixed number (the spend rule fires at 100 % of the daily share).
+    # A field of monitoring.thresholds, a fixed number (the spend rule fires at 100 % of the daily share), or
+    # PER_TARGET: the target's own threshold (each account's token alert is sized to its capacity).
     threshold: str | float
     operator: Literal["GreaterThan", "GreaterThanOrEqual"]
     window: str
@@ -171,13 +186,14 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         key="oai-tokens-{backend}",
         each="openai_account",
         signal=Metric(OPENAI, "TokenTransaction", "Total"),
-        threshold="openai_tokens_per_hour",
+        threshold=PER_TARGET,
         operator="GreaterThan",
         window="PT1H",
         frequency="PT15M",
         severity=SEVERITY_INFO,
         runbook="Azure OpenAI account '{backend}' processed more than {threshold} tokens "
-        "(prompt + completion) in the last hour: spend is above the planned budget. "
+        "(prompt + completion) in the last hour, {share} of what its deployments can process: it is close to "
+        "throttling, and spend is above the planned budget. "
         "First steps: in the {book}, 'Tokens by product' and 'Tokens and cost by subscription' "
         "name the consumer. "
         "If unexpected, lower that product's tokensPerMinute or tokenQuota, or suspend the subscription.",
@@ -262,5 +278,26 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         "First steps: 'Cost by product' in the {book} shows month-to-date spend against the budget and "
         "the subscriptions and deployments behind it. Lower tokenQuota/tokensPerMinute for the product, "
         "or raise monthlyBudget if the spend is agreed.",
+    ),
+    *(
+        AlertRule(
+            key=f"spend-team-{{team}}-{percent}",
+            each="budgeted_team",
+            signal=LogQuery(
+                _team_spend_pace, "BudgetUsedPercent", "Maximum", f"Team spend pace at {percent}% of budget: {{team}}"
+            ),
+            threshold=percent,
+            operator="GreaterThan",
+            window="P1D",
+            frequency="PT1H",
+            severity=SEVERITY_WARNING if percent >= 100 else SEVERITY_INFO,
+            runbook=f"Team '{{team}}' ({{contact}}) spent more than {percent}% of its daily share of the "
+            "{budget} {currency} monthly budget in the last 24 hours (budget / days in this month), priced from the "
+            "gateway's token metrics (dimension Team) and the stack's pricing table. "
+            "First steps: 'Chargeback' in the {book} shows the team's month-to-date spend by model and product. "
+            "Tell the team's contact; lower the team's tokensPerMinute or tokenQuota, or raise its monthlyBudget if "
+            "the spend is agreed.",
+        )
+        for percent in TEAM_BUDGET_ALERT_PERCENTS
     ),
 )

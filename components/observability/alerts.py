@@ -4,17 +4,25 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_azure_native.applicationinsights as applicationinsights
 import pulumi_azure_native.monitor as monitor
+import pulumi_azure_native.operationalinsights as operationalinsights
 
+from components.apim.policies import CLIENT_HEADERS
 from components.naming import Namer
-from components.observability.alert_rules import ALERT_RULES, AlertRule, Each, LogQuery, Metric, Target
+from components.observability.alert_rules import ALERT_RULES, PER_TARGET, AlertRule, Each, LogQuery, Metric, Target
+from components.observability.kql import (
+    CHARGEBACK_FUNCTION,
+    CHARGEBACK_PARAMETERS,
+    chargeback_query,
+    llm_log_usage_query,
+)
 from components.observability.workbook import render_workbook, workbook_context
-from components.settings.models import AlertThresholds, ProductSettings
+from components.settings.models import AlertThresholds, ProductSettings, TeamSettings
 
 
 @dataclass
@@ -32,9 +40,14 @@ class AlertsArgs:
     openai_account_ids: Mapping[str, pulumi.Input[str]]
     app_gateway_id: pulumi.Input[str] | None
     products: Mapping[str, ProductSettings]
+    # Each account's token alert: (threshold, what its deployments can process), tokens per hour.
+    openai_token_alerts: Mapping[str, tuple[int, int]]
     deployment_prices: Mapping[str, tuple[float, float]]
+    # The model each deployment name serves: the chargeback reports models, the metrics know deployments.
+    deployment_models: Mapping[str, str]
     currency: str
     token_metric_namespace: str
+    teams: Mapping[str, TeamSettings] = field(default_factory=dict)
 
 
 def number(value: float) -> str:
@@ -78,6 +91,7 @@ class Alerts(pulumi.ComponentResource):
                     names.append(rule_name)
                     self._declare(rule, target, key, rule_name)
         workbook = self._workbook()
+        self._chargeback_functions()
         self.alert_names = pulumi.Output.from_input(names)
         self.workbook_id = workbook.id
         self.register_outputs({"alertNames": self.alert_names, "workbookId": self.workbook_id})
@@ -90,7 +104,9 @@ class Alerts(pulumi.ComponentResource):
             yield Target("", args.app_gateway_id, {})
         elif each == "openai_account":
             for backend, account_id in sorted(args.openai_account_ids.items()):
-                yield Target(backend, account_id, {"backend": backend})
+                threshold, capacity = args.openai_token_alerts[backend]
+                share = f"{100 * threshold / capacity:.0f}% of the {capacity:,}"
+                yield Target(backend, account_id, {"backend": backend, "share": share}, threshold=threshold)
         elif each == "product":
             for product_name, product in sorted(args.products.items()):
                 yield Target(product_name, args.apim_id, {"product": product_name, "limits": limits_text(product)})
@@ -105,12 +121,36 @@ class Alerts(pulumi.ComponentResource):
                         deployment_prices=args.deployment_prices,
                         budget=product.monthly_budget,
                     )
+        elif each == "budgeted_team":
+            for team_name, team in sorted(args.teams.items()):
+                if team.monthly_budget is not None:
+                    yield Target(
+                        team_name,
+                        args.workspace_id,
+                        {
+                            "team": team_name,
+                            "contact": team.contact,
+                            "budget": f"{team.monthly_budget:g}",
+                            "currency": args.currency,
+                        },
+                        app_insights_id=args.app_insights_id,
+                        deployment_prices=args.deployment_prices,
+                        budget=team.monthly_budget,
+                    )
+
+    def _threshold(self, rule: AlertRule, target: Target) -> float:
+        if isinstance(rule.threshold, (int, float)):
+            return rule.threshold
+        if rule.threshold == PER_TARGET:
+            if target.threshold is None:
+                raise ValueError(f"alert rule {rule.key} needs a threshold per target, and {target.name} has none")
+            return target.threshold
+        value: float = getattr(self._args.thresholds, rule.threshold)
+        return value
 
     def _declare(self, rule: AlertRule, target: Target, key: str, rule_name: str) -> None:
         args = self._args
-        threshold = (
-            rule.threshold if isinstance(rule.threshold, (int, float)) else getattr(args.thresholds, rule.threshold)
-        )
+        threshold = self._threshold(rule, target)
         words = {**target.words, "threshold": number(threshold), "book": f"workbook '{self._workbook_title}'"}
         common: dict[str, Any] = {
             "rule_name": rule_name,
@@ -191,6 +231,41 @@ class Alerts(pulumi.ComponentResource):
             **common,
         )
 
+    def _chargeback_functions(self) -> None:
+        """Saved functions in the workspace, for any month: AoaiGatewayChargeback(1) is last month's bill."""
+        args = self._args
+        # A workspace's name is the last segment of its id; deriving it keeps the dependency on the workspace.
+        workspace_name = pulumi.Output.from_input(args.workspace_id).apply(lambda ws: ws.rsplit("/", 1)[-1])
+        queries = {
+            CHARGEBACK_FUNCTION: (
+                "Chargeback: tokens and cost per team, product and model (token metrics)",
+                pulumi.Output.from_input(args.app_insights_id).apply(
+                    lambda ai: chargeback_query(ai, args.deployment_prices, args.deployment_models)
+                ),
+            ),
+            f"{CHARGEBACK_FUNCTION}LlmLog": (
+                "Chargeback check: tokens per team, product and model as Azure OpenAI reported them (LLM logs)",
+                pulumi.Output.from_input(args.apim_id).apply(
+                    lambda apim: llm_log_usage_query(apim, CLIENT_HEADERS["team"])
+                ),
+            ),
+        }
+        for alias, (display_name, query) in queries.items():
+            operationalinsights.SavedSearch(
+                f"{self._name}-{alias.lower()}",
+                resource_group_name=args.resource_group_name,
+                workspace_name=workspace_name,
+                saved_search_id=alias.lower(),
+                category="aoai-gateway",
+                display_name=display_name,
+                query=query,
+                function_alias=alias,
+                function_parameters=CHARGEBACK_PARAMETERS,
+                version=2,
+                tags=[operationalinsights.TagArgs(name=k, value=v) for k, v in sorted(args.tags.items())],
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
     def _workbook(self) -> applicationinsights.Workbook:
         args = self._args
         accounts: pulumi.Input[Mapping[str, str]] = (
@@ -213,6 +288,8 @@ class Alerts(pulumi.ComponentResource):
                     app_gateway_id=v["app_gateway_id"],
                     products=args.products,
                     deployment_prices=args.deployment_prices,
+                    deployment_models=args.deployment_models,
+                    team_header=CLIENT_HEADERS["team"],
                     currency=args.currency,
                     token_metric_namespace=args.token_metric_namespace,
                 )

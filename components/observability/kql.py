@@ -7,15 +7,16 @@ from collections.abc import Mapping
 
 from components.settings.models import ProductSettings
 
-# Token metric names azure-openai-emit-token-metric writes; they reach the workspace as AppMetrics rows
-# whose Properties hold the policy's dimensions ("Product ID", "Subscription ID", "Deployment").
+# Token metric names llm-emit-token-metric writes; they reach the workspace as AppMetrics rows whose
+# Properties hold the policy's dimensions ("Product ID", "Subscription ID", "Deployment", "Team"). Metrics are
+# aggregated before any log sampling, so they count every call: the chargeback is priced from them.
 PROMPT_TOKENS = "Prompt Tokens"
 COMPLETION_TOKENS = "Completion Tokens"
 
 # A gateway-generated answer never reached Azure OpenAI, so the log row has no backend status.
 _NO_BACKEND_CALL = "(isnull(BackendResponseCode) or BackendResponseCode == 0)"
-# The gateway's own limits: rate-limit-by-key and azure-openai-token-limit answer 429, an exhausted token
-# quota answers 403. A 429 that Azure OpenAI returned carries BackendResponseCode 429 instead.
+# The gateway's own limits: rate-limit-by-key and llm-token-limit answer 429, an exhausted token quota (or
+# quota-by-key) answers 403. A 429 that Azure OpenAI returned carries BackendResponseCode 429 instead.
 GATEWAY_REJECTION = (
     '(ResponseCode == 429 or (ResponseCode == 403 and (LastErrorSource contains "token-limit"'
     f' or LastErrorSource contains "quota"))) and {_NO_BACKEND_CALL}'
@@ -49,7 +50,7 @@ def price_table(deployment_prices: Mapping[str, tuple[float, float]]) -> str:
 
 def token_usage(app_insights_id: str, deployment_prices: Mapping[str, tuple[float, float]]) -> str:
     """`let` statements defining `usage`: one row per token metric record with its product, subscription,
-    deployment and cost. Deployments without a price keep their tokens and get a null cost."""
+    deployment, team (empty for a product's own subscription) and cost."""
     return "\n".join(
         [
             price_table(deployment_prices),
@@ -58,11 +59,84 @@ def token_usage(app_insights_id: str, deployment_prices: Mapping[str, tuple[floa
             f"    | where _ResourceId =~ {kql_string(app_insights_id)}",
             f"    | where Name in ({kql_string(PROMPT_TOKENS)}, {kql_string(COMPLETION_TOKENS)})",
             '    | extend Product = tostring(Properties["Product ID"]),'
-            ' Subscription = tostring(Properties["Subscription ID"]), Deployment = tostring(Properties["Deployment"])',
+            ' Subscription = tostring(Properties["Subscription ID"]), Deployment = tostring(Properties["Deployment"]),'
+            ' Team = tostring(Properties["Team"])',
             f"    | extend PromptTokens = iff(Name == {kql_string(PROMPT_TOKENS)}, Sum, 0.0),"
             f" CompletionTokens = iff(Name == {kql_string(COMPLETION_TOKENS)}, Sum, 0.0)",
             "    | lookup kind=leftouter prices on Deployment",
             "    | extend Cost = (PromptTokens * InputPer1k + CompletionTokens * OutputPer1k) / 1000.0;",
+        ]
+    )
+
+
+# The saved function finance runs: AoaiGatewayChargeback() for this month, AoaiGatewayChargeback(1) for the last.
+CHARGEBACK_FUNCTION = "AoaiGatewayChargeback"
+CHARGEBACK_PARAMETERS = "monthsAgo:int = 0"
+# Calls made with a product's own subscription key rather than a team's.
+NO_TEAM = "(no team)"
+
+
+def model_table(deployment_models: Mapping[str, str]) -> str:
+    """`let models = datatable(...)`: the model each deployment name serves (the same on every pool member)."""
+    rows = ", ".join(f"{kql_string(name)}, {kql_string(model)}" for name, model in sorted(deployment_models.items()))
+    return f"let models = datatable(Deployment: string, Model: string) [{rows}];"
+
+
+def _month(months_ago: str) -> list[str]:
+    return [
+        f"let monthStart = startofmonth(now(), -{months_ago});",
+        "let monthEnd = endofmonth(monthStart);",
+    ]
+
+
+def chargeback_query(
+    app_insights_id: str,
+    deployment_prices: Mapping[str, tuple[float, float]],
+    deployment_models: Mapping[str, str],
+    months_ago: str = "monthsAgo",
+) -> str:
+    """Tokens and cost of one calendar month per team, product and model, from the token metrics (every call).
+    `months_ago` is KQL: the saved function's parameter, or a literal such as "0" in the workbook."""
+    return "\n".join(
+        [
+            token_usage(app_insights_id, deployment_prices),
+            model_table(deployment_models),
+            *_month(months_ago),
+            "usage",
+            "| where TimeGenerated between (monthStart .. monthEnd)",
+            "| lookup kind=leftouter models on Deployment",
+            f"| extend Team = iff(isempty(Team), {kql_string(NO_TEAM)}, Team), Model = coalesce(Model, Deployment)",
+            "| summarize PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens),"
+            " Cost = round(sum(Cost), 2) by Month = format_datetime(monthStart, 'yyyy-MM'), Team, Product, Model",
+            "| order by Cost desc",
+        ]
+    )
+
+
+def llm_log_usage_query(apim_id: str, team_header: str, months_ago: str = "monthsAgo") -> str:
+    """Tokens of one calendar month per team, product and model as Azure OpenAI reported them (the LLM logs).
+    A request's message chunks are rows of their own, so tokens are taken once per request. Team and product
+    come from the gateway log, which the API diagnostic samples: unsampled requests show no product."""
+    return "\n".join(
+        [
+            *_month(months_ago),
+            "ApiManagementGatewayLlmLog",
+            f"| where _ResourceId =~ {kql_string(apim_id)}",
+            "| where TimeGenerated between (monthStart .. monthEnd)",
+            "| summarize PromptTokens = max(PromptTokens), CompletionTokens = max(CompletionTokens),"
+            " Model = take_any(ModelName) by CorrelationId",
+            "| join kind=leftouter (",
+            "    ApiManagementGatewayLogs",
+            f"    | where _ResourceId =~ {kql_string(apim_id)}",
+            "    | where TimeGenerated between (monthStart .. monthEnd)",
+            "    | project CorrelationId, Product = ProductId,"
+            f" Team = tostring(ResponseHeaders[{kql_string(team_header)}])",
+            ") on CorrelationId",
+            f"| extend Team = iff(isempty(Team), {kql_string(NO_TEAM)}, Team),"
+            ' Product = iff(isempty(Product), "(not in the sampled gateway log)", Product)',
+            "| summarize Requests = count(), PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens)"
+            " by Month = format_datetime(monthStart, 'yyyy-MM'), Team, Product, Model",
+            "| order by PromptTokens desc",
         ]
     )
 
@@ -100,9 +174,14 @@ def gateway_rejections_query(product: str) -> str:
 
 
 def spend_pace_query(
-    product: str, monthly_budget: float, app_insights_id: str, deployment_prices: Mapping[str, tuple[float, float]]
+    product: str,
+    monthly_budget: float,
+    app_insights_id: str,
+    deployment_prices: Mapping[str, tuple[float, float]],
+    by: str = "Product",
 ) -> str:
-    """Spend of one product over the rule's 24-hour window as a percentage of its daily share of the monthly budget.
+    """Spend of one product (or team: `by="Team"`) over the rule's 24-hour window as a percentage of its daily
+    share of the monthly budget.
 
     A log alert reads at most two days of data, so a month-to-date total is out of reach: the rule
     watches the pace instead (today's spend against budget / days in this month).
@@ -111,7 +190,7 @@ def spend_pace_query(
         [
             token_usage(app_insights_id, deployment_prices),
             "usage",
-            f"| where Product == {kql_string(product)}",
+            f"| where {by} == {kql_string(product)}",
             "| summarize Spend = sum(Cost)",
             f"| extend DailyBudget = {kql_real(monthly_budget)} / dayofmonth(endofmonth(now()))",
             "| project BudgetUsedPercent = round(100.0 * Spend / DailyBudget, 1), Spend = round(Spend, 2), DailyBudget",

@@ -9,7 +9,16 @@ from typing import Any
 
 from jinja2 import TemplateError, UndefinedError
 
-from components.observability.kql import BACKENDS_UNAVAILABLE, GATEWAY_REJECTION, budget_table, kql_string, token_usage
+from components.observability.kql import (
+    BACKENDS_UNAVAILABLE,
+    CHARGEBACK_FUNCTION,
+    GATEWAY_REJECTION,
+    budget_table,
+    chargeback_query,
+    kql_string,
+    llm_log_usage_query,
+    token_usage,
+)
 from components.settings.models import ProductSettings
 from components.templating import template_environment, template_line
 
@@ -59,6 +68,8 @@ def workbook_context(
     app_gateway_id: str | None,
     products: Mapping[str, ProductSettings],
     deployment_prices: Mapping[str, tuple[float, float]],
+    deployment_models: Mapping[str, str],
+    team_header: str,
     currency: str,
     token_metric_namespace: str,
 ) -> dict[str, Any]:
@@ -73,6 +84,12 @@ def workbook_context(
         "token_metric_namespace": token_metric_namespace,
         "token_usage": token_usage(app_insights_id, deployment_prices),
         "budget_table": budget_table(products),
+        "chargeback_function": CHARGEBACK_FUNCTION,
+        "chargeback": {
+            months_ago: chargeback_query(app_insights_id, deployment_prices, deployment_models, months_ago)
+            for months_ago in ("0", "1")
+        },
+        "llm_usage_last_month": llm_log_usage_query(apim_id, team_header, "1"),
         "apim_filter": f"_ResourceId =~ {kql_string(apim_id)}",
         "gateway_rejection": GATEWAY_REJECTION,
         "backends_unavailable": BACKENDS_UNAVAILABLE,

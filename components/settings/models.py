@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, TokenQuotaPeriod
-from components.apim.spec import SpecError, load_spec, operation_ids
+from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, REQUEST_QUOTA_MAX_SECONDS, TokenQuotaPeriod
+from components.apim.spec import SpecError, load_spec, patch_spec, resolve_operations, validate_for_apim
 from components.apim.tiers import ApimSku
 from components.settings.base import (
     DISTINCT_ITEMS,
@@ -26,6 +26,9 @@ from components.settings.base import (
     Section,
 )
 from components.waf import PROMPT_PRONE_GROUPS
+
+# Any endpoint: patching only rewrites `servers`, so checking with this one checks what every account gets.
+SPEC_CHECK_BACKEND_URL = "https://example.openai.azure.com/openai"
 
 # ---------------------------------------------------------------- OpenAI backends
 
@@ -134,16 +137,58 @@ class ApimSettings(Section):
 
 
 class RateLimitSettings(Section):
-    calls: int = Field(ge=1, le=1_000_000, description="Requests allowed per renewal period, per subscription.")
-    renewal_period: int = Field(60, ge=1, le=RATE_LIMIT_MAX_RENEWAL_SECONDS, description="Renewal period in seconds.")
+    calls: int = Field(ge=1, le=10_000_000, description="Requests allowed per period, per caller.")
+    renewal_period: int = Field(
+        60,
+        ge=1,
+        le=REQUEST_QUOTA_MAX_SECONDS,
+        description="Period in seconds. Up to 300 it becomes rate-limit-by-key (a sliding window); longer periods "
+        "become quota-by-key (a fixed window; classic tiers only), e.g. 1,000 calls per 3,600 s.",
+    )
+
+    @property
+    def policy(self) -> str:
+        """The APIM policy this limit renders as."""
+        return "rate-limit-by-key" if self.renewal_period <= RATE_LIMIT_MAX_RENEWAL_SECONDS else "quota-by-key"
 
 
 class TokenQuotaSettings(Section):
-    tokens: int = Field(ge=1, le=10**12, description="Tokens allowed per quota period, per subscription.")
+    tokens: int = Field(ge=1, le=10**12, description="Tokens allowed per quota period, per caller.")
     period: TokenQuotaPeriod = Field("Monthly", description="Quota period.")
 
 
-class ProductSettings(Section):
+HarmCategory = Literal["Hate", "SelfHarm", "Sexual", "Violence"]
+
+
+class ContentSafetySettings(Section):
+    """Azure AI Content Safety in front of the model (llm-content-safety): blocked calls get an OpenAI-shaped error."""
+
+    shield_prompt: bool = Field(True, description="Prompt Shields: block jailbreak and injection attempts.")
+    categories: Annotated[dict[HarmCategory, Annotated[int, Field(ge=0, le=7)]], DISTINCT_NAMES] = Field(
+        {"Hate": 4, "SelfHarm": 4, "Sexual": 4, "Violence": 4},
+        description="Harm categories checked, each with the severity (0-7, eight levels) from which a call is blocked.",
+    )
+
+
+class LimitSettings(Section):
+    """What a caller may use: requests per period, tokens per minute, a token quota."""
+
+    rate_limit: RateLimitSettings | None = Field(
+        None, description="Requests per period per caller (omit for none); see rateLimit.renewalPeriod."
+    )
+    tokens_per_minute: int | None = Field(
+        None, ge=1, le=100_000_000, description="Token-per-minute limit per caller (omit for none)."
+    )
+    token_quota: TokenQuotaSettings | None = Field(
+        None, description="Token quota per period per caller (omit for none)."
+    )
+
+    @property
+    def limited(self) -> bool:
+        return self.rate_limit is not None or self.tokens_per_minute is not None or self.token_quota is not None
+
+
+class ProductSettings(LimitSettings):
     display_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
         description="Display name in the developer portal."
     )
@@ -152,24 +197,61 @@ class ProductSettings(Section):
     )
     approval_required: bool = Field(True, description="Whether an administrator approves each subscription.")
     subscriptions_limit: int = Field(1, ge=1, le=1000, description="Subscriptions a user may hold for this product.")
-    rate_limit: RateLimitSettings | None = Field(
-        None, description="Request rate limit per subscription (omit for none)."
-    )
-    tokens_per_minute: int | None = Field(
-        None, ge=1, le=100_000_000, description="Token-per-minute limit per subscription (omit for none)."
-    )
-    token_quota: TokenQuotaSettings | None = Field(
-        None, description="Token quota per period per subscription (omit for none)."
-    )
     monthly_budget: float | None = Field(
         None, ge=0.01, le=10**9, description="Spend per month (pricing currency) before the budget alert fires."
+    )
+    content_safety: ContentSafetySettings | None = Field(
+        None, description="Content filtering for every caller of the product (omit for none)."
     )
 
     @model_validator(mode="after")
     def _has_a_limit(self) -> ProductSettings:
-        if self.rate_limit is None and self.tokens_per_minute is None and self.token_quota is None:
+        if not self.limited:
             raise ValueError("every product needs rateLimit, tokensPerMinute or tokenQuota")
         return self
+
+
+Guid = Annotated[
+    str,
+    Matches(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", "a GUID"),
+]
+
+
+class EntraSettings(Section):
+    """Callers that present an Entra ID token instead of a subscription key, checked by validate-azure-ad-token."""
+
+    tenant_id: Guid = Field(description="The Entra tenant (directory) id tokens must come from.")
+    audience: Annotated[str, Matches(r"\S{3,200}", "an audience such as api://aoai-gateway or an app id")] = Field(
+        description="The audience tokens must be issued for (the gateway's app registration)."
+    )
+    client_app_ids: Annotated[tuple[Guid, ...], LIST, DISTINCT_ITEMS] = Field(
+        description="The team's client applications (appid/azp claim) allowed to call."
+    )
+    required_roles: Annotated[
+        tuple[Annotated[str, Matches(r"[A-Za-z0-9._-]{1,120}", "an app role name")], ...], LIST, DISTINCT_ITEMS
+    ] = Field((), description="App roles the token must carry (any of them); omit for none.")
+
+
+class TeamSettings(LimitSettings):
+    """An application team: who to call, what it may use, how it authenticates, what it may spend."""
+
+    contact: Email = Field(description="Who answers for the team's usage (alerts name them).")
+    product: EntryName = Field(description="The product whose limits the team gets unless it sets its own.")
+    subscription_key: bool = Field(
+        True, description="Give the team an APIM subscription of its own (its key is a secret stack output)."
+    )
+    entra: EntraSettings | None = Field(
+        None, description="Let the team call with Entra ID tokens (omit for keys only)."
+    )
+    monthly_budget: float | None = Field(
+        None,
+        ge=0.01,
+        le=10**9,
+        description="The team's monthly spend (pricing currency) before its budget alerts fire.",
+    )
+    content_safety: ContentSafetySettings | None = Field(
+        None, description="Content filtering for this team's calls (omit to follow its product)."
+    )
 
 
 # ---------------------------------------------------------------- network and edge
@@ -294,8 +376,11 @@ class AlertThresholds(Section):
     openai_throttled_requests: int = Field(
         50, ge=1, le=1_000_000, description="OpenAI 429 responses per account over 5 min."
     )
-    openai_tokens_per_hour: int = Field(
-        5_000_000, ge=1, le=10**12, description="OpenAI processed tokens per account per hour."
+    openai_tokens_per_hour: int | None = Field(
+        None,
+        ge=1,
+        le=10**12,
+        description="OpenAI processed tokens per account per hour; omit to alert at 80% of each account's capacity.",
     )
     unhealthy_hosts: int = Field(1, ge=1, le=100, description="Application Gateway unhealthy backend hosts.")
     waf_blocked_requests: int = Field(100, ge=1, le=1_000_000, description="WAF blocked requests over 5 min.")
@@ -358,6 +443,9 @@ class Settings(Section):
         description="Azure OpenAI accounts keyed by name; each is a gateway backend."
     )
     apim: ApimSettings = Field(description="API Management service.")
+    teams: Annotated[dict[EntryName, TeamSettings], DISTINCT_NAMES] = Field(
+        {}, description="Application teams keyed by name: one entry onboards a team."
+    )
     products: Annotated[dict[EntryName, ProductSettings], DISTINCT_NAMES] = Field(
         description="API Management products keyed by name, each with its limits."
     )
@@ -387,6 +475,23 @@ class Settings(Section):
         ("ChatCompletions_Create", "Completions_Create", "Embeddings_Create"),
         description="Operations (operationIds) of the spec to publish.",
     )
+    v1_spec_path: str = Field(
+        "specs/azure-openai-v1.json",
+        description="OpenAPI spec of the v1 API (/openai/v1: Responses, chat completions, embeddings, models).",
+    )
+    v1_operations: Annotated[tuple[OperationId, ...], LIST, DISTINCT_ITEMS] = Field(
+        (
+            "createResponse",
+            "getResponse",
+            "deleteResponse",
+            "listInputItems",
+            "createChatCompletion",
+            "createEmbedding",
+            "listModels",
+            "retrieveModel",
+        ),
+        description="Operations (operationIds) of the v1 spec to publish.",
+    )
     inference_api_version: Annotated[
         str, Matches(r"\d{4}-\d{2}-\d{2}(-preview)?", "a date such as 2024-10-21 (optionally -preview)")
     ] = Field("2024-10-21", description="api-version clients use (stack output for SDKs).")
@@ -399,6 +504,11 @@ class Settings(Section):
     currency: Annotated[str, Matches(r"[A-Z]{3}", "a three-letter ISO currency code such as USD")] = Field(
         "USD", description="Currency of the pricing table."
     )
+    infrastructure_prices: dict[str, Annotated[float, Field(ge=0, le=10**7)]] = Field(
+        {},
+        description="Monthly USD prices that replace list prices in the plan's cost sheet, by price key "
+        "(components/list_prices.py), e.g. apim.PremiumV2: 3220 for your region's meter.",
+    )
 
     @property
     def is_prod(self) -> bool:
@@ -409,17 +519,32 @@ class Settings(Section):
         """APIM's forward-request timeout: set, or short enough that APIM answers before the edge gives up."""
         return self.apim.backend_timeout_seconds or self.edge.request_timeout_seconds - APIM_ANSWERS_FIRST_SECONDS
 
-    def api_spec(self) -> dict[str, Any]:
-        """Loads the spec named by specPath and checks that every published operation is in it."""
-        try:
-            spec = load_spec(PROJECT_DIR / self.spec_path)
-        except SpecError as exc:
-            raise ConfigError(f"{PROJECT}:specPath: {exc}") from None
-        available = operation_ids(spec)
-        for operation in self.api_operations:
-            if operation not in available:
-                raise ConfigError(
-                    f"{PROJECT}:apiOperations = {operation!r}: not an operation of {self.spec_path}; "
-                    f"it has {', '.join(available)}"
-                )
-        return spec
+    def api_specs(self) -> dict[str, tuple[dict[str, Any], tuple[str, ...], str]]:
+        """Each surface's spec (deployments, v1), loaded and checked against the operations it publishes, with
+        those operations and the file it came from."""
+        return {
+            "deployments": _spec("specPath", self.spec_path, "apiOperations", self.api_operations),
+            "v1": _spec("v1SpecPath", self.v1_spec_path, "v1Operations", self.v1_operations),
+        }
+
+
+def _spec(
+    path_key: str, path: str, operations_key: str, operations: tuple[str, ...]
+) -> tuple[dict[str, Any], tuple[str, ...], str]:
+    """The spec, the operations to publish as the spec spells them, and its path; refused in one line when APIM
+    could not import what the stack publishes of it (checked here, before any resource is declared)."""
+    try:
+        spec = load_spec(PROJECT_DIR / path)
+    except SpecError as exc:
+        raise ConfigError(f"{PROJECT}:{path_key}: {exc}") from None
+    try:
+        resolved = resolve_operations(spec, operations, source=path)
+    except SpecError as exc:
+        raise ConfigError(f"{PROJECT}:{operations_key}: {exc}") from None
+    try:
+        # The backend URL only replaces `servers`: the check holds for whichever endpoint the account gets.
+        patched = patch_spec(spec, backend_url=SPEC_CHECK_BACKEND_URL, keep_operations=resolved, source=path)
+        validate_for_apim(patched, path)
+    except SpecError as exc:
+        raise ConfigError(f"{PROJECT}:{path_key}: {exc}") from None
+    return spec, resolved, path

@@ -8,11 +8,19 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from components.apim import tiers
+from components.capacity import (
+    DEFAULT_TOKEN_ALERT_SHARE,
+    PROVISIONED_SKUS,
+    account_tokens_per_hour,
+    dearest_price_per_1k,
+    monthly_spend_cap,
+    tokens_per_minute,
+)
+from components.list_prices import LIST_PRICES
+from components.naming import REGION_ABBREVIATIONS, distinct_segments
 from components.settings.base import PROJECT, ConfigError, did_you_mean
-from components.settings.models import SUBNET_MIN_SIZE, Settings, SubnetSettings
+from components.settings.models import SUBNET_MIN_SIZE, LimitSettings, Settings, SubnetSettings
 from components.waf import RULE_GROUPS
-
-PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
 
 
 def fail(key: str, value: Any, allowed: str) -> NoReturn:
@@ -29,9 +37,15 @@ def check_settings(s: Settings) -> None:
     """Every cross-setting rule, in the order a reader of the stack file meets the keys."""
     checks: tuple[Callable[[Settings], None], ...] = (
         _backends,
+        _account_names,
         _pool,
+        _pricing,
+        _infrastructure_prices,
         _apim,
         _products,
+        _teams,
+        _request_quotas,
+        _budgets,
         _operations,
         _edge,
         _network,
@@ -56,6 +70,23 @@ def _backends(s: Settings) -> None:
                 )
 
 
+def _account_names(s: Settings) -> None:
+    # Account names leave out what the name already says (the region code), so `ptu` and `ptu-swc` in Sweden
+    # Central would both be oai-<workload>-<env>-swc-ptu-<suffix>.
+    named: dict[tuple[str, str], str] = {}
+    for name, backend in sorted(s.openai_backends.items()):
+        region = REGION_ABBREVIATIONS.get(backend.location, backend.location)
+        key = (backend.location, distinct_segments(name, [region]))
+        if key in named:
+            fail(
+                f"openaiBackends.{name}",
+                name,
+                f"would get the same account name as backend {named[key]} in {backend.location} (names leave out "
+                "the region code); rename one",
+            )
+        named[key] = name
+
+
 def _pool(s: Settings) -> None:
     # One pool serves every request, so any member may receive any deployment-id.
     offered = {name: set(backend.deployments) for name, backend in s.openai_backends.items()}
@@ -69,6 +100,19 @@ def _pool(s: Settings) -> None:
                 f"lacks {', '.join(missing)}, which other backends of the pool offer; "
                 "every pool member must offer the same deployments",
             )
+    # The pool sends a deployment name to any member: each must serve the same model and version under it.
+    served: dict[str, tuple[str, str, str]] = {}
+    for name, backend in sorted(s.openai_backends.items()):
+        for deployment_name, deployment in sorted(backend.deployments.items()):
+            model = (deployment.model, deployment.version)
+            first = served.setdefault(deployment_name, (name, *model))
+            if (first[1], first[2]) != model:
+                fail(
+                    f"openaiBackends.{name}.deployments.{deployment_name}.model",
+                    f"{deployment.model}:{deployment.version}",
+                    f"backend {first[0]} serves {deployment_name} as {first[1]}:{first[2]}; a pool answers one "
+                    "deployment name with one model and version, so make them the same or name them differently",
+                )
     by_priority: dict[int, list[str]] = {}
     for name, backend in s.openai_backends.items():
         by_priority.setdefault(backend.priority, []).append(name)
@@ -136,9 +180,104 @@ def _additional_locations(s: Settings) -> None:
             fail(f"{key}.subnetResourceId", extra.subnet_resource_id, "only an injected service uses a subnet")
 
 
+def _pricing(s: Settings) -> None:
+    # An unpriced model would be counted as free: every cost, budget and chargeback figure would be wrong.
+    for name, backend in sorted(s.openai_backends.items()):
+        for deployment_name, deployment in sorted(backend.deployments.items()):
+            if deployment.model not in s.pricing:
+                fail(
+                    f"openaiBackends.{name}.deployments.{deployment_name}.model",
+                    deployment.model,
+                    f"has no price: add pricing.{deployment.model} (inputPer1k, outputPer1k) so its tokens are "
+                    "counted in costs, budgets and chargeback",
+                )
+
+
+def _infrastructure_prices(s: Settings) -> None:
+    known = sorted(LIST_PRICES)
+    for key in sorted(s.infrastructure_prices):
+        if key not in LIST_PRICES:
+            fail(
+                f"infrastructurePrices.{key}",
+                s.infrastructure_prices[key],
+                f"not a price key; known: {', '.join(known)}{did_you_mean(key, known)}",
+            )
+
+
 def _products(s: Settings) -> None:
     if not s.products:
         fail("products", {}, "at least one product is required")
+
+
+def _teams(s: Settings) -> None:
+    for name, team in sorted(s.teams.items()):
+        if team.product not in s.products:
+            known = sorted(s.products)
+            fail(
+                f"teams.{name}.product",
+                team.product,
+                f"not a product of this stack; products: {', '.join(known)}{did_you_mean(team.product, known)}",
+            )
+        if not team.subscription_key and team.entra is None:
+            fail(
+                f"teams.{name}.subscriptionKey",
+                False,
+                "the team could not call at all: keep subscriptionKey true or add entra (tenantId, audience, "
+                "clientAppIds)",
+            )
+    # The gateway tells Entra ID callers apart by their client app: one app belongs to one team.
+    owners: dict[str, str] = {}
+    for name, team in sorted(s.teams.items()):
+        for app in team.entra.client_app_ids if team.entra else ():
+            owner = owners.setdefault(app.lower(), name)
+            if owner != name:
+                fail(
+                    f"teams.{name}.entra.clientAppIds",
+                    app,
+                    f"already a client app of team {owner}; the gateway counts a call for one team only, so give "
+                    "each team its own app registration",
+                )
+
+
+def _request_quotas(s: Settings) -> None:
+    callers: list[tuple[str, LimitSettings]] = [(f"products.{n}", p) for n, p in sorted(s.products.items())]
+    callers += [(f"teams.{n}", t) for n, t in sorted(s.teams.items())]
+    for key, limits in callers:
+        if limits.rate_limit and limits.rate_limit.policy == "quota-by-key" and tiers.is_v2(s.apim.sku):
+            fail(
+                f"{key}.rateLimit.renewalPeriod",
+                limits.rate_limit.renewal_period,
+                f"periods over 300 s become quota-by-key, which {s.apim.sku} does not offer (classic tiers only); "
+                "use 300 s or less, or a token quota",
+            )
+
+
+def _budgets(s: Settings) -> None:
+    """A budget alert that the limits can never reach would never fire: refuse it with the ceiling."""
+    price = dearest_price_per_1k(s.openai_backends, s.pricing)
+    for name, team in sorted(s.teams.items()):
+        cap = monthly_spend_cap(team if team.limited else s.products[team.product], price)
+        _reachable(f"teams.{name}.monthlyBudget", team.monthly_budget, cap, s.currency)
+    for name, product in sorted(s.products.items()):
+        # The product's spend is its default subscription's plus that of the teams on it.
+        callers = [monthly_spend_cap(product, price)]
+        callers += [
+            monthly_spend_cap(team if team.limited else product, price)
+            for team in s.teams.values()
+            if team.product == name
+        ]
+        cap = None if None in callers else sum(c for c in callers if c is not None)
+        _reachable(f"products.{name}.monthlyBudget", product.monthly_budget, cap, s.currency)
+
+
+def _reachable(key: str, budget: float | None, cap: float | None, currency: str) -> None:
+    if budget is not None and cap is not None and budget > cap:
+        fail(
+            key,
+            budget,
+            f"its callers can spend at most {cap:,.2f} {currency} a month at their token limits and the dearest "
+            "price, so the budget alert could never fire; lower the budget or raise the limits",
+        )
 
 
 def _operations(s: Settings) -> None:
@@ -223,5 +362,30 @@ def _cidr(key: str, text: str) -> ipaddress.IPv4Network:
 
 
 def _alerts(s: Settings) -> None:
+    thresholds = s.monitoring.thresholds
+    for name, backend in sorted(s.openai_backends.items()):
+        capacity = account_tokens_per_hour(backend)
+        if capacity is None:
+            unknown = sorted(d.model for d in backend.deployments.values() if tokens_per_minute(d) is None)
+            fail(
+                f"openaiBackends.{name}.deployments",
+                unknown,
+                "no tokens-per-minute per PTU is known for these models, so the token alert cannot be sized; add "
+                "them to components/capacity.py from Microsoft's provisioned throughput table",
+            )
+        if thresholds.openai_tokens_per_hour is not None and thresholds.openai_tokens_per_hour > capacity:
+            fail(
+                "monitoring.thresholds.openaiTokensPerHour",
+                thresholds.openai_tokens_per_hour,
+                f"account {name} can process at most {capacity:,} tokens an hour, so its alert could never fire; "
+                f"omit the threshold to alert at {DEFAULT_TOKEN_ALERT_SHARE:.0%} of each account's capacity",
+            )
+    if thresholds.apim_backend_duration_ms >= s.apim_backend_timeout_seconds * 1000:
+        fail(
+            "monitoring.thresholds.apimBackendDurationMs",
+            thresholds.apim_backend_duration_ms,
+            f"APIM gives up after {s.apim_backend_timeout_seconds} s, so no backend call lasts that long; "
+            "choose a lower threshold",
+        )
     if s.is_prod and not s.monitoring.alert_emails and not s.monitoring.alert_webhooks:
         fail("monitoring.alertEmails", [], "prod needs at least one alert receiver (alertEmails or alertWebhooks)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Rule
@@ -134,9 +135,118 @@ def _api_https_only(args, config):
         yield f"protocols includes {names(insecure)}; serve the API over 'https' only."
 
 
-def _api_subscription_required(args, config):
-    if dig(args.props, "subscriptionRequired") is False:
-        yield "subscriptionRequired is false, so anonymous callers reach the API; set it to true."
+# Policies after which no anonymous request goes on: a validated token, or an answer the gateway gives itself.
+_CALLER_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt", "return-response"})
+# A <when> that only keyless requests enter: later branches of its <choose> only see valid subscription keys,
+# because API Management refuses a wrong key itself (401) even where the API does not require one.
+_KEYLESS_CONDITION = re.compile(r"^@\(\s*context\.Subscription\s*==\s*null\s*\)$")
+
+
+def _checks_every_caller(policies) -> bool:
+    """True when every keyless request passing through `policies` (in order) meets a caller check. A <choose>
+    counts when each branch it may take does: all of them, or only the keyless branch when it comes first."""
+    for element in policies:
+        if element.tag in _CALLER_CHECKS:
+            return True
+        if element.tag != "choose":
+            continue
+        branches = [child for child in element if child.tag in ("when", "otherwise")]
+        first = branches[0] if branches else None
+        if first is not None and first.tag == "when" and _KEYLESS_CONDITION.match(first.get("condition", "")):
+            if _checks_every_caller(first):
+                return True
+        elif branches and branches[-1].tag == "otherwise" and all(_checks_every_caller(b) for b in branches):
+            return True
+    return False
+
+
+_TOKEN_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt"})
+# Tenants that stand for "any organisation" (or any Microsoft account): a token from any of them would pass.
+_OPEN_TENANTS = frozenset({"common", "organizations", "consumers"})
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
+def _paths(policies, prefix=()):
+    """Every sequence of policies a request can meet in `policies`, a <choose> taking each branch in turn (and
+    none, without an <otherwise>). Tags only: which branch a request takes is decided at run time."""
+    paths = [tuple(prefix)]
+    for element in policies:
+        if element.tag != "choose":
+            paths = [(*path, element.tag) for path in paths]
+            continue
+        branches = [child for child in element if child.tag in ("when", "otherwise")]
+        if not any(branch.tag == "otherwise" for branch in branches):
+            branches.append(())
+        paths = [longer for path in paths for branch in branches for longer in _paths(branch, path)]
+    return paths
+
+
+def _unlimited_callers(args, config):
+    root, _ = _policy_document(args.props)
+    inbound = root.find("inbound") if root is not None else None
+    if inbound is None:
+        return
+    product = args.resource_type == PRODUCT_POLICY
+    for path in _paths(inbound):
+        if "return-response" in path:
+            continue
+        if product and not LIMIT_POLICIES & set(path):
+            yield (
+                "a path through <inbound> admits a subscription without any rate, quota or token limit; give "
+                "every branch (each team's, and the <otherwise>) a limit."
+            )
+            return
+        validated = [i for i, tag in enumerate(path) if tag in _TOKEN_CHECKS]
+        if not product and validated and not LIMIT_POLICIES & set(path[validated[0] :]):
+            yield (
+                "a caller admitted by its token (validate-azure-ad-token or validate-jwt) meets no rate, quota or "
+                "token limit afterwards, and no product policy applies to keyless calls; limit that branch."
+            )
+            return
+
+
+def _entra_validation_pinned(args, config):
+    root, _ = _policy_document(args.props)
+    if root is None:
+        return
+    for token in root.iter("validate-azure-ad-token"):
+        tenant = (token.get("tenant-id") or "").strip()
+        if tenant.lower() in _OPEN_TENANTS or not (_GUID.match(tenant) or tenant.startswith("{{")):
+            yield (
+                f"<validate-azure-ad-token> tenant-id is {tenant!r}; pin it to the directory's tenant GUID (or a "
+                "named value holding it), never common, organizations, consumers or an expression."
+            )
+        apps = [app for app in token.iterfind("client-application-ids/application-id") if (app.text or "").strip()]
+        if not apps:
+            yield "<validate-azure-ad-token> lists no client-application-ids; name the apps allowed to call."
+        if not [a for a in token.iterfind("audiences/audience") if (a.text or "").strip()]:
+            yield (
+                "<validate-azure-ad-token> lists no audiences, so a token issued for another API of the tenant "
+                "passes; add the gateway's audience."
+            )
+    for jwt in root.iter("validate-jwt"):
+        url = lower((jwt.find("openid-config").get("url") if jwt.find("openid-config") is not None else "") or "")
+        if any(f"/{tenant}/" in url for tenant in _OPEN_TENANTS) and jwt.find("issuers") is None:
+            yield (
+                "<validate-jwt> reads a multi-tenant OpenID configuration without <issuers>, so any tenant's "
+                "token passes; list the issuer of your tenant."
+            )
+
+
+def _api_callers_identified(resources, config):
+    api_policies = [resource for resource in resources if resource.resource_type == API_POLICY]
+    for api in resources:
+        if api.resource_type != API or dig(api.props, "subscriptionRequired") is not False:
+            continue
+        roots = [_parsed(policy) for policy in api_policies if _refers_to(policy, api, "apiId")]
+        inbound = [root.find("inbound") for root in roots if root is not None]
+        if not any(section is not None and _checks_every_caller(section) for section in inbound):
+            yield (
+                api.urn,
+                "subscriptionRequired is false and the API's policy does not check every keyless caller's token "
+                "(validate-azure-ad-token or validate-jwt, or refuse with return-response), so anonymous callers "
+                "reach the backends; set it to true or validate tokens in <inbound>.",
+            )
 
 
 def _named_value_in_key_vault(args, config):
@@ -485,11 +595,34 @@ RULES = (
     ),
     Rule(
         name="apim-api-subscription-required",
-        summary="APIs require a subscription key.",
-        resource_types=(API,),
+        summary="APIs require a subscription key, or their policy validates the token of every caller without one.",
+        resource_types=(API, API_POLICY),
         severity=HIGH,
-        remediation="Set subscriptionRequired=True (or leave it unset: the service default is true).",
-        check=_api_subscription_required,
+        remediation="Keep subscriptionRequired true (the service default) unless the stack's teams call with Entra "
+        "ID tokens: then the API policy validates each keyless caller's token and refuses the rest.",
+        check=_api_callers_identified,
+        concern=CONCERN,
+        stack_rule=True,
+    ),
+    Rule(
+        name="apim-every-caller-limited",
+        summary="Every caller path in a policy meets a limit: each branch of a product policy (the team "
+        "subscriptions' and the rest), and every caller an API policy admits by its Entra ID token.",
+        resource_types=(API_POLICY, PRODUCT_POLICY),
+        severity=HIGH,
+        remediation="Give each team in the stack file limits of its own or leave them to its product (teams.<t>."
+        "tokensPerMinute / rateLimit / tokenQuota, or the product's); the templates then limit every branch.",
+        check=_unlimited_callers,
+        concern=CONCERN,
+    ),
+    Rule(
+        name="apim-entra-validation-pinned",
+        summary="Entra ID tokens are validated against one tenant (a GUID), named client applications and an "
+        "audience; multi-tenant validate-jwt lists its issuers.",
+        resource_types=(API_POLICY, PRODUCT_POLICY),
+        severity=HIGH,
+        remediation="Set teams.<t>.entra.tenantId (the directory GUID), clientAppIds and audience in the stack file.",
+        check=_entra_validation_pinned,
         concern=CONCERN,
     ),
     Rule(

@@ -1,4 +1,4 @@
-"""Rules for the Azure OpenAI accounts and their model deployments."""
+"""Rules for the Azure AI accounts (Azure OpenAI, Content Safety) and the model deployments."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ CONCERN = "openai"
 
 
 def _local_auth_disabled(args, config):
-    # api-key mode is a named opt-in on both sides: authMode in the stack, allowLocalAuth here.
-    if config.get("allowLocalAuth"):
+    # api-key mode is a named opt-in on both sides: authMode in the stack, allowLocalAuth here. It is about the
+    # OpenAI accounts only: APIM reaches Content Safety as its managed identity in either mode.
+    if config.get("allowLocalAuth") and lower(dig(args.props, "kind")) == "openai":
         return
     if dig(args.props, "properties", "disableLocalAuth") is not True:
         yield (
@@ -101,7 +102,7 @@ def _version_pinned(args, config):
 RULES = (
     Rule(
         name="openai-local-auth-disabled",
-        summary="Azure OpenAI accounts disable local (API key) authentication.",
+        summary="Azure AI accounts (OpenAI, Content Safety) disable local (API key) authentication.",
         resource_types=(ACCOUNT,),
         severity=HIGH,
         remediation="Set properties.disableLocalAuth=True and give APIM's identity the "
@@ -113,7 +114,7 @@ RULES = (
     ),
     Rule(
         name="openai-public-network-disabled",
-        summary="Azure OpenAI accounts disable public network access (prod; advisory in dev).",
+        summary="Azure AI accounts (OpenAI, Content Safety) disable public network access (prod; advisory in dev).",
         resource_types=(ACCOUNT,),
         severity=HIGH,
         remediation="Set properties.publicNetworkAccess='Disabled' and add a private endpoint with "
@@ -125,7 +126,7 @@ RULES = (
     ),
     Rule(
         name="openai-network-acl-deny",
-        summary="Azure OpenAI network ACLs deny by default (prod; advisory in dev).",
+        summary="Azure AI account (OpenAI, Content Safety) network ACLs deny by default (prod; advisory in dev).",
         resource_types=(ACCOUNT,),
         severity=HIGH,
         remediation="Set properties.networkAcls.defaultAction='Deny' and list only the networks "
@@ -137,7 +138,7 @@ RULES = (
     ),
     Rule(
         name="openai-managed-identity",
-        summary="Azure OpenAI accounts have a managed identity.",
+        summary="Azure AI accounts (OpenAI, Content Safety) have a managed identity.",
         resource_types=(ACCOUNT,),
         severity=MEDIUM,
         remediation="Set identity.type='SystemAssigned'.",
@@ -147,7 +148,8 @@ RULES = (
     ),
     Rule(
         name="openai-custom-subdomain",
-        summary="Azure OpenAI accounts set a custom subdomain (needed for Entra ID auth and private endpoints).",
+        summary="Azure AI accounts (OpenAI, Content Safety) set a custom subdomain (needed for Entra ID auth and "
+        "private endpoints).",
         resource_types=(ACCOUNT,),
         severity=MEDIUM,
         remediation="Set properties.customSubDomainName to the account's globally unique name.",
@@ -156,7 +158,7 @@ RULES = (
     ),
     Rule(
         name="openai-outbound-restricted",
-        summary="Azure OpenAI accounts restrict outbound network access (data-loss prevention).",
+        summary="Azure AI accounts (OpenAI, Content Safety) restrict outbound network access (data-loss prevention).",
         resource_types=(ACCOUNT,),
         severity=MEDIUM,
         remediation="Set properties.restrictOutboundNetworkAccess=True and list required hosts in "

@@ -16,11 +16,13 @@ from typing import Any
 GENERIC = "azure-native:resources:Resource"
 SERVICE = "azure-native:apimanagement:ApiManagementService"
 API_DIAGNOSTIC = "azure-native:apimanagement:ApiDiagnostic"
+BACKEND = "azure-native:apimanagement:Backend"
 
 # (provider namespace, resource type) -> (typed resource type, API versions whose shape the view knows).
 KNOWN_SHAPES: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("microsoft.apimanagement", "service"): (SERVICE, frozenset({"2025-03-01-preview"})),
     ("microsoft.apimanagement", "diagnostics"): (API_DIAGNOSTIC, frozenset({"2025-03-01-preview"})),
+    ("microsoft.apimanagement", "backends"): (BACKEND, frozenset({"2025-03-01-preview"})),
 }
 WATCHED_PROVIDERS = frozenset(namespace for namespace, _ in KNOWN_SHAPES)
 
@@ -63,6 +65,8 @@ def typed_props(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, An
     parent = str(props.get("parentResourcePath") or "").split("/")
     if typed == SERVICE:
         view["serviceName"] = props.get("resourceName")
+    elif typed == BACKEND:
+        view.update(serviceName=parent[1] if len(parent) > 1 else "", backendId=props.get("resourceName"))
     elif typed == API_DIAGNOSTIC:
         # parentResourcePath: service/<service>/apis/<api>
         service = parent[1] if len(parent) > 1 else ""

@@ -123,6 +123,13 @@ PE = good("network:PrivateEndpoint", "pe-kv-aoai-prod-swc")
 ZONE_GROUP = good("network:PrivateDnsZoneGroup", "pe-kv-aoai-prod-swc-dns")
 DIAG_KV = good("monitor:DiagnosticSetting", "diag-kv-aoai-prod-swc")
 
+# What the gateway renders for prod's Entra ID team, as reviewers read it in the golden file.
+ENTRA_POLICY = (
+    Path(__file__).resolve().parents[1] / "fixtures" / "policies" / "golden" / "api-v1-entra-teams.xml"
+).read_text(encoding="utf-8")
+TENANT = "00000000-0000-0000-0000-0000000000bb"
+PACK_CONFIG = Path(__file__).resolve().parents[2] / "policies" / "config"
+
 # rule name -> (passing resources, failing resources, fragment expected in a failing message)
 CASES = {
     "openai-local-auth-disabled": (
@@ -272,6 +279,16 @@ CASES = {
         [changed(API, "subscriptionRequired", DROP)],
         [changed(API, "subscriptionRequired", False)],
         "subscriptionRequired is false",
+    ),
+    "apim-every-caller-limited": (
+        [API_POLICY, PRODUCT_POLICY, policy_resource("ApiPolicy", ENTRA_POLICY)],
+        [policy_resource("ApiPolicy", ENTRA_POLICY.replace("llm-token-limit", "trace-unlimited-caller", 1))],
+        "meets no rate, quota or token limit afterwards",
+    ),
+    "apim-entra-validation-pinned": (
+        [policy_resource("ApiPolicy", ENTRA_POLICY)],
+        [policy_resource("ApiPolicy", ENTRA_POLICY.replace(TENANT, "common"))],
+        "tenant-id is 'common'",
     ),
     "apim-named-value-key-vault": (
         [good("apimanagement:NamedValue", "appinsights-connection-string")],
@@ -597,6 +614,47 @@ def test_base_only_inside_a_choose_does_not_count():
     assert violation["message"].startswith("<inbound> has no <base />")
 
 
+def _keyless_api(policy_xml):
+    api = changed(API, "subscriptionRequired", False)
+    return [api, policy_resource("ApiPolicy", policy_xml, name="keyless-policy") | {"dependsOn": [api["urn"]]}]
+
+
+def test_a_keyless_api_passes_when_its_policy_validates_every_keyless_caller():
+    assert _entry(_keyless_api(ENTRA_POLICY), "apim-api-subscription-required")["violations"] == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (
+            lambda xml: xml.replace("<otherwise>", '<when condition="@(true)">').replace("</otherwise>", "</when>"),
+            "an unknown caller falls through",
+        ),
+        (
+            lambda xml: xml.replace("context.Subscription == null", "context.Subscription != null"),
+            "the branch is not the keyless one",
+        ),
+    ],
+    ids=["no-otherwise", "wrong-condition"],
+)
+def test_a_keyless_api_fails_when_some_keyless_caller_is_not_checked(change, why):
+    changed_xml = change(ENTRA_POLICY)
+    assert changed_xml != ENTRA_POLICY
+    violations = _entry(_keyless_api(changed_xml), "apim-api-subscription-required")["violations"]
+    assert violations, why
+
+
+def test_a_product_branch_without_limits_is_reported():
+    product = POLICY_TEMPLATE.format(
+        inbound='<base /><choose><when condition="@(context.Subscription.Id == &quot;team-a&quot;)">'
+        '<llm-token-limit counter-key="x" tokens-per-minute="5" estimate-prompt-tokens="true" /></when>'
+        "<otherwise /></choose>",
+        backend="<base />",
+    )
+    (violation,) = _entry([policy_resource("ProductPolicy", product)], "apim-every-caller-limited")["violations"]
+    assert "admits a subscription without any rate, quota or token limit" in violation["message"]
+
+
 def test_named_value_fed_by_a_secret_must_itself_be_secret():
     leaked = new("apimanagement:NamedValue", "key", {"displayName": "key", "secret": False, "value": "[secret]"})
     [violation] = _entry([leaked], "apim-named-value-key-vault")["violations"]
@@ -630,3 +688,18 @@ def test_rule_fails(name):
     messages = [violation["message"] for violation in entry["violations"]]
     assert messages, f"{name} reported nothing"
     assert any(fragment in message for message in messages), messages
+
+
+def test_the_account_rules_hold_the_content_safety_account_to_the_same_standard(tmp_path):
+    safety = changed(good("cognitiveservices:Account"), "kind", "ContentSafety")
+    weakened = changed(
+        changed(safety, "properties.disableLocalAuth", False), "properties.publicNetworkAccess", "Enabled"
+    )
+    # Even where the OpenAI accounts may keep keys (api-key mode), Content Safety may not: APIM signs in as itself.
+    config = json.loads((PACK_CONFIG / "prod.json").read_text(encoding="utf-8"))
+    config["openai-local-auth-disabled"] = {"allowLocalAuth": True}
+    (tmp_path / "keys.json").write_text(json.dumps(config), encoding="utf-8")
+    report = evaluate([weakened], stack="prod", config_path=tmp_path / "keys.json")
+    account_rules = {"openai-local-auth-disabled", "openai-public-network-disabled"}
+    assert account_rules <= {entry["name"] for entry in report["rules"] if entry["violations"]}
+    assert not {e["name"] for e in evaluate([safety], stack="prod")["rules"] if e["violations"]} & account_rules

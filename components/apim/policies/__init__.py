@@ -16,6 +16,8 @@ CLIENT_HEADERS = {
     "remaining_tokens": "x-gateway-remaining-tokens",
     "remaining_quota_tokens": "x-gateway-remaining-quota-tokens",
     "tokens_consumed": "x-gateway-tokens-consumed",
+    # The team a call was counted for; the diagnostics log it with the response.
+    "team": "x-gateway-team",
 }
 # Where callers may put their subscription key; the API policy keeps it from reaching Azure OpenAI.
 SUBSCRIPTION_KEY_HEADER = "api-key"

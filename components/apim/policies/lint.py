@@ -144,6 +144,17 @@ _RATE_LIMIT_API = Spec(
     children={"operation": _RATE_LIMIT_OPERATION},
 )
 _KEY_LIST = Spec(content=CHILDREN, children={"key": Spec(content=TEXT)})
+_REQUIRED_CLAIMS = Spec(
+    content=CHILDREN,
+    children={
+        "claim": Spec(
+            required=("name",),
+            values={"match": frozenset({"all", "any"})},
+            content=CHILDREN,
+            children={"value": _VALUE},
+        )
+    },
+)
 
 # Sections, scopes and required attributes follow each policy's "Usage" and "Attributes" tables
 # in the APIM policy reference; on-error also admits what its error-handling page lists (trace).
@@ -243,17 +254,45 @@ POLICY_SPECS: Mapping[str, Spec] = {
             "decryption-keys": _KEY_LIST,
             "audiences": Spec(content=CHILDREN, children={"audience": _VALUE}),
             "issuers": Spec(content=CHILDREN, children={"issuer": _VALUE}),
-            "required-claims": Spec(
+            "required-claims": _REQUIRED_CLAIMS,
+        },
+    ),
+    # validate-azure-ad-token: Microsoft Learn "Validate Microsoft Entra token" (inbound; global, product, API,
+    # operation); client-application-ids is required there, with at least one application-id.
+    "validate-azure-ad-token": Spec(
+        sections=_INBOUND,
+        required=("tenant-id",),
+        ranges={"failed-validation-httpcode": (100, 599)},
+        content=CHILDREN,
+        children={
+            "client-application-ids": Spec(content=CHILDREN, children={"application-id": _VALUE}),
+            "backend-application-ids": Spec(content=CHILDREN, children={"application-id": _VALUE}),
+            "audiences": Spec(content=CHILDREN, children={"audience": _VALUE}),
+            "required-claims": _REQUIRED_CLAIMS,
+        },
+        required_children=("client-application-ids",),
+    ),
+    # llm-content-safety: Microsoft Learn "Enforce content safety checks on LLM requests" (inbound; global,
+    # product, API; no longer operation). Thresholds run 0-7 with EightSeverityLevels.
+    "llm-content-safety": Spec(
+        sections=_INBOUND,
+        scopes=frozenset({"global", "product", "api", "fragment"}),
+        required=("backend-id",),
+        values={"shield-prompt": _BOOL, "enforce-on-completions": _BOOL},
+        content=CHILDREN,
+        children={
+            "categories": Spec(
+                values={"output-type": frozenset({"FourSeverityLevels", "EightSeverityLevels"})},
                 content=CHILDREN,
                 children={
-                    "claim": Spec(
-                        required=("name",),
-                        values={"match": frozenset({"all", "any"})},
-                        content=CHILDREN,
-                        children={"value": _VALUE},
+                    "category": Spec(
+                        required=("name", "threshold"),
+                        values={"name": frozenset({"Hate", "SelfHarm", "Sexual", "Violence"})},
+                        ranges={"threshold": (0, 7)},
                     )
                 },
             ),
+            "blocklists": Spec(content=CHILDREN, children={"id": _VALUE}),
         },
     ),
     "cors": Spec(

@@ -1,0 +1,121 @@
+"""What a stack costs a month before anyone calls it: the planned resources priced with components/list_prices.py
+(or the stack's `infrastructurePrices`). Read from the plan, not the settings, so it prices what is declared."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from components.list_prices import LIST_PRICES, PRICES_AS_OF, USAGE_ONLY
+
+_PREFIX = "azure-native:"
+_LOG_ALERT_PRICE = {"PT1M": "alert.logEvery1m", "PT5M": "alert.logEvery5m", "PT10M": "alert.logEvery10m"}
+
+
+@dataclass(frozen=True)
+class CostLine:
+    what: str
+    price_key: str
+    quantity: float
+
+    def monthly(self, prices: Mapping[str, float]) -> float:
+        return self.quantity * prices[self.price_key]
+
+
+def _type(resource: Mapping[str, Any]) -> str:
+    token = str(resource["type"]).removeprefix(_PREFIX)
+    if token == "resources:Resource":
+        return f"generic:{resource['inputs'].get('resourceType')}"
+    return token
+
+
+def _apim_lines(inputs: Mapping[str, Any], properties: Mapping[str, Any]) -> Iterable[CostLine]:
+    sku = inputs.get("sku") or {}
+    name, units = sku.get("name", ""), int(sku.get("capacity", 1))
+    yield CostLine(f"API Management {name}, {units} unit(s)", f"apim.{name}", units)
+    for location in properties.get("additionalLocations") or []:
+        extra = int((location.get("sku") or {}).get("capacity", 1))
+        yield CostLine(f"API Management {name}, {extra} unit(s) in {location.get('location')}", f"apim.{name}", extra)
+
+
+def _metric_series(inputs: Mapping[str, Any]) -> int:
+    """Time series a metric alert watches: one per combination of the dimension values it names."""
+    series = 0
+    for criterion in (inputs.get("criteria") or {}).get("allOf", []):
+        series += math.prod(len(d.get("values", [])) or 1 for d in criterion.get("dimensions") or [])
+    return max(series, 1)
+
+
+def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
+    lines: list[CostLine] = []
+    counts: dict[str, int] = {}
+    for resource in resources:
+        kind, inputs = _type(resource), resource["inputs"]
+        if kind == "apimanagement:ApiManagementService":
+            lines += _apim_lines(inputs, inputs)
+        elif kind == "generic:service":
+            lines += _apim_lines(inputs, inputs.get("properties") or {})
+        elif kind == "network:ApplicationGateway":
+            lines.append(CostLine("Application Gateway WAF_v2", "appGateway.WAF_v2", 1))
+            reserved = int((inputs.get("autoscaleConfiguration") or {}).get("minCapacity", 0))
+            if reserved:
+                lines.append(
+                    CostLine(
+                        f"  {reserved} reserved instance(s) (autoscale minimum)",
+                        "appGateway.reservedInstance",
+                        reserved,
+                    )
+                )
+        elif kind == "cognitiveservices:Deployment":
+            sku = inputs.get("sku") or {}
+            key = f"ptu.{sku.get('name')}"
+            if key in LIST_PRICES:
+                capacity = int(sku.get("capacity", 0))
+                lines.append(
+                    CostLine(
+                        f"{capacity} PTU {inputs.get('deploymentName')} on {inputs.get('accountName')}", key, capacity
+                    )
+                )
+        elif kind == "monitor:MetricAlert":
+            counts["alert.metricSeries"] = counts.get("alert.metricSeries", 0) + _metric_series(inputs)
+        elif kind == "monitor:ScheduledQueryRule":
+            key = _LOG_ALERT_PRICE.get(str(inputs.get("evaluationFrequency")), "alert.logEvery15mOrMore")
+            counts[key] = counts.get(key, 0) + 1
+        elif kind == "network:PublicIPAddress":
+            counts["publicIp.Standard"] = counts.get("publicIp.Standard", 0) + 1
+        elif kind == "network:PrivateEndpoint":
+            counts["privateEndpoint"] = counts.get("privateEndpoint", 0) + 1
+        elif kind == "privatedns:PrivateZone":
+            counts["privateDnsZone"] = counts.get("privateDnsZone", 0) + 1
+    for key, count in sorted(counts.items()):
+        lines.append(CostLine(f"{count} x {LIST_PRICES[key].per}", key, count))
+    return lines
+
+
+def fixed_cost_markdown(resources: Iterable[Mapping[str, Any]], overrides: Mapping[str, float]) -> str:
+    """The cost sheet's fixed-cost section: one row per priced item, the total, and what costs only when used."""
+    prices = {key: price.monthly_usd for key, price in LIST_PRICES.items()} | dict(overrides)
+    lines = cost_lines(resources)
+    rows = [
+        "## Fixed monthly cost of the infrastructure",
+        "",
+        f"List prices in USD per month (730 hours), pay-as-you-go, as of {PRICES_AS_OF} "
+        "(components/list_prices.py names each source; `infrastructurePrices` in the stack file overrides any of "
+        "them). Region meters differ; check the Azure pricing calculator before committing a budget.",
+        "",
+        "| Item | Price key | Quantity | USD per month |",
+        "|---|---|---|---|",
+    ]
+    for line in lines:
+        marker = " (override)" if line.price_key in overrides else ""
+        quantity = f"{line.quantity:g}"
+        rows.append(f"| {line.what} | `{line.price_key}`{marker} | {quantity} | {line.monthly(prices):,.2f} |")
+    total = sum(line.monthly(prices) for line in lines)
+    rows += [
+        f"| **Total** | | | **{total:,.2f}** |",
+        "",
+        "Billed only when used: " + "; ".join(USAGE_ONLY) + ".",
+    ]
+    return "\n".join(rows) + "\n"
