@@ -8,12 +8,19 @@ PULUMI_VERSION := $(patsubst pulumi==%,%,$(filter pulumi==%,$(file < requirement
 
 .PHONY: venv plan test bench stack pulumi-cli up preview smoke lint docs hooks lock clean
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed node_modules/.installed
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
+
+# The Node tools of the test suite (tools/kql_check.mjs: the KQL syntax check), pinned in package-lock.json.
+# Without npm only that test fails (and says so): `make plan` needs no Node.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  echo "npm ci --no-audit --no-fund" && npm ci --no-audit --no-fund && touch $@; \
+	else echo "npm not found on PATH: install Node.js 20+ for tests/test_kql_syntax.py (make plan needs no Node)" >&2; fi
 
 ## Re-pins constraints.txt to what ./venv resolved (after changing a requirements file).
 lock: venv
