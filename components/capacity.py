@@ -69,11 +69,17 @@ def monthly_spend_cap(limits: LimitSettings, price_per_1k: float) -> float | Non
 
 def token_alerts(
     backends: Mapping[str, OpenAiBackendSettings], tokens_per_hour: int | None
-) -> dict[str, tuple[int, int]]:
+) -> dict[str, tuple[int, int | None]]:
     """Each account's token alert as (threshold, capacity) in tokens per hour: the configured threshold, or a
-    share of what the account's deployments can process (settings refuse a threshold above that)."""
-    alerts = {}
+    share of what the account's deployments can process. The settings refuse a threshold above the capacity, and
+    require one where the capacity is unknown (a PTU model without a published figure: capacity None)."""
+    alerts: dict[str, tuple[int, int | None]] = {}
     for name, backend in sorted(backends.items()):
-        capacity = account_tokens_per_hour(backend) or 0
-        alerts[name] = (tokens_per_hour or int(capacity * DEFAULT_TOKEN_ALERT_SHARE), capacity)
+        capacity = account_tokens_per_hour(backend)
+        if tokens_per_hour is not None:
+            alerts[name] = (tokens_per_hour, capacity)
+        elif capacity is not None:
+            alerts[name] = (int(capacity * DEFAULT_TOKEN_ALERT_SHARE), capacity)
+        else:
+            raise ValueError(f"backend {name}: no token alert threshold and no known capacity")
     return alerts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -128,7 +129,15 @@ def architecture_markdown(stack: str, resources: Sequence[Mapping[str, Any]]) ->
     lines = [
         f"# Architecture of stack `{stack}`",
         "",
-        'Drawn by the offline plan from the declared resources; an arrow means "depends on".',
+        "Drawn by the offline plan from the declared resources.",
+        "",
+        "## How a request flows",
+        "",
+        "```mermaid",
+        *request_flow_mermaid(resources),
+        "```",
+        "",
+        '## Components and their dependencies (an arrow means "depends on")',
         "",
         "```mermaid",
         "flowchart LR",
@@ -141,6 +150,70 @@ def architecture_markdown(stack: str, resources: Sequence[Mapping[str, Any]]) ->
         lines.append(f"  {ids[source]} --> {ids[target]}")
     lines.append("```")
     return "\n".join(lines) + "\n"
+
+
+def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Mermaid lines: how a request travels, client to edge to APIM, each API to its pool, each pool member to
+    its account (priority and weight on the arrow), and the Content Safety check. Drawn from the resources."""
+    of = defaultdict(list)
+    for res in resources:
+        of[res["type"].removeprefix("azure-native:")].append(res)
+    lines = ["flowchart LR", '  client(["Client<br/>OpenAI SDK"])']
+    gateways = of["network:ApplicationGateway"]
+    entry = "client"
+    if gateways:
+        waf = next(iter(of["network:WebApplicationFirewallPolicy"]), None)
+        mode = (waf or {}).get("inputs", {}).get("policySettings", {}).get("mode", "")
+        lines += [
+            f'  edge["Application Gateway {gateways[0]["inputs"]["sku"]["name"]}<br/>WAF {mode}"]',
+            "  client --> edge",
+        ]
+        entry = "edge"
+    services = [r for r in resources if _is_apim_service(r)]
+    sku = services[0]["inputs"].get("sku", {}) if services else {}
+    lines += [f'  apim["API Management {sku.get("name", "")} x{sku.get("capacity", 1)}"]', f"  {entry} --> apim"]
+    accounts = {a["inputs"]["accountName"]: a["inputs"] for a in of["cognitiveservices:Account"]}
+    backends = {b["inputs"]["backendId"]: b["inputs"] for b in of["apimanagement:Backend"]}
+    policies = of["apimanagement:ApiPolicy"]
+    for index, api in enumerate(sorted(of["apimanagement:Api"], key=lambda a: a["inputs"]["path"])):
+        policy = next((p["inputs"].get("value", "") for p in policies if api["urn"] in p["dependsOn"]), "")
+        api_node = f"api{index}"
+        lines += [f'  {api_node}[/"/{api["inputs"]["path"]}"/]', f"  apim --> {api_node}"]
+        if "validate-azure-ad-token" in policy:
+            lines.append(f'  {api_node} -. "keyless: Entra ID token" .- entra{{{{"Entra ID"}}}}')
+        if "<llm-content-safety" in policy or any(
+            "llm-content-safety" in p["inputs"].get("value", "") for p in of["apimanagement:ProductPolicy"]
+        ):
+            lines.append(f"  {api_node} -. prompts .-> safety")
+        pool_id = _routed_pool(policy)
+        pool = backends.get(pool_id or "")
+        if pool is None:
+            continue
+        pool_node = f"pool{index}"
+        lines += [f'  {pool_node}[("{pool_id}")]', f"  {api_node} --> {pool_node}"]
+        for member in pool.get("pool", {}).get("services", []):
+            url = backends.get(member["id"].rsplit("/", 1)[-1], {}).get("url", "")
+            account = url.removeprefix("https://").split(".", 1)[0]
+            node = "acct_" + account.replace("-", "_")
+            where = accounts.get(account, {}).get("location", "")
+            label = f"priority {member.get('priority', 1)}, weight {member.get('weight', 1)}"
+            lines += [f'  {node}["Azure OpenAI {account}<br/>{where}"]', f'  {pool_node} -- "{label}" --> {node}']
+    if any(a["inputs"].get("kind") == "ContentSafety" for a in of["cognitiveservices:Account"]):
+        lines.append('  safety["Azure AI Content Safety"]')
+    return list(dict.fromkeys(lines))
+
+
+def _is_apim_service(resource: Mapping[str, Any]) -> bool:
+    kind = str(resource["type"]).removeprefix("azure-native:")
+    generic_service = kind == "resources:Resource" and resource["inputs"].get("resourceType") == "service"
+    return kind == "apimanagement:ApiManagementService" or generic_service
+
+
+def _routed_pool(policy: str) -> str | None:
+    """The backend the policy's inbound section routes to (its last literal set-backend-service)."""
+    inbound = policy.split("<backend>", 1)[0]
+    found = re.findall(r'<set-backend-service backend-id="([^"@]+)"', inbound)
+    return found[-1] if found else None
 
 
 def summary_text(

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +12,9 @@ from typing import Any
 from components.list_prices import LIST_PRICES, PRICES_AS_OF, USAGE_ONLY
 
 _PREFIX = "azure-native:"
-_LOG_ALERT_PRICE = {"PT1M": "alert.logEvery1m", "PT5M": "alert.logEvery5m", "PT10M": "alert.logEvery10m"}
+# Log alert price by evaluation frequency: a rule is billed at the tier of the next longer frequency Azure prices.
+_LOG_ALERT_TIERS = ((1, "alert.logEvery1m"), (5, "alert.logEvery5m"), (10, "alert.logEvery10m"))
+_ISO_MINUTES = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,15 @@ def _apim_lines(inputs: Mapping[str, Any], properties: Mapping[str, Any]) -> Ite
         yield CostLine(f"API Management {name}, {extra} unit(s) in {location.get('location')}", f"apim.{name}", extra)
 
 
+def _log_alert_price(frequency: str) -> str:
+    match = _ISO_MINUTES.match(frequency)
+    if match is None:
+        return "alert.logEvery15mOrMore"
+    days, hours, minutes = (int(part or 0) for part in match.groups())
+    every = days * 1440 + hours * 60 + minutes
+    return next((key for limit, key in _LOG_ALERT_TIERS if every <= limit), "alert.logEvery15mOrMore")
+
+
 def _metric_series(inputs: Mapping[str, Any]) -> int:
     """Time series a metric alert watches: one per combination of the dimension values it names."""
     series = 0
@@ -59,7 +71,10 @@ def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
             lines += _apim_lines(inputs, inputs.get("properties") or {})
         elif kind == "network:ApplicationGateway":
             lines.append(CostLine("Application Gateway WAF_v2", "appGateway.WAF_v2", 1))
-            reserved = int((inputs.get("autoscaleConfiguration") or {}).get("minCapacity", 0))
+            # Autoscale reserves its minimum; a fixed-size gateway reserves all its instances.
+            autoscale = inputs.get("autoscaleConfiguration")
+            fixed = (inputs.get("sku") or {}).get("capacity", 0)
+            reserved = int(autoscale.get("minCapacity", 0) if autoscale else fixed or 0)
             if reserved:
                 lines.append(
                     CostLine(
@@ -81,7 +96,7 @@ def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
         elif kind == "monitor:MetricAlert":
             counts["alert.metricSeries"] = counts.get("alert.metricSeries", 0) + _metric_series(inputs)
         elif kind == "monitor:ScheduledQueryRule":
-            key = _LOG_ALERT_PRICE.get(str(inputs.get("evaluationFrequency")), "alert.logEvery15mOrMore")
+            key = _log_alert_price(str(inputs.get("evaluationFrequency", "")))
             counts[key] = counts.get(key, 0) + 1
         elif kind == "network:PublicIPAddress":
             counts["publicIp.Standard"] = counts.get("publicIp.Standard", 0) + 1

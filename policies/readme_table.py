@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .rules.catalogue import RULES, Rule
 
-STACKS = ("prod", "dev")
+# Environments, as policies/config/<environment>.json names them.
+STACKS = ("prod", "test", "dev")
 
 
 def _enforcement(rule: Rule) -> str:

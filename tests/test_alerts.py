@@ -12,7 +12,7 @@ import pulumi
 import pytest
 
 from components.apim.tiers import CLASSIC_TIERS, ApimSku
-from components.capacity import account_tokens_per_hour, token_alerts
+from components.capacity import token_alerts
 from components.naming import Namer
 from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.kql import kql_real, kql_string, price_table, spend_pace_query
@@ -21,7 +21,7 @@ from components.settings import Settings
 from offline.engine import PlanResult, run_program
 from offline.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides
-from tests.test_config import settings_for
+from tests.test_config import refused, settings_for
 
 # Real metric names per resource type, with the dimensions and aggregations each supports, from the Azure
 # Monitor reference "Supported metrics for <type>" (learn.microsoft.com/azure/azure-monitor/reference/
@@ -412,25 +412,43 @@ def test_thresholds_come_from_the_stack_config() -> None:
     assert checked == len(by_key(full())) - sum(k.startswith(derived) for k in by_key(full()))
 
 
+# What prod's accounts can process an hour, worked out by hand from Pulumi.prod.yaml: ptu-swc runs 15 PTU of
+# gpt-5.4 (2,400 input tokens a minute each, Microsoft's PTU table) and 120K TPM of embeddings; the paygo
+# accounts run 150K (frc) and 100K (gwc) TPM of gpt-5.4 plus 120K TPM of embeddings each.
+PROD_TOKENS_PER_HOUR = {
+    "ptu-swc": (15 * 2_400 + 120_000) * 60,
+    "paygo-frc": (150_000 + 120_000) * 60,
+    "paygo-gwc": (100_000 + 120_000) * 60,
+}
+
+
 def test_token_alerts_fire_at_80_percent_of_what_each_account_can_process() -> None:
     """Unset, the threshold follows each account's deployments, so the alert can fire and is not noise."""
     settings = settings_for("prod")
     assert settings.monitoring.thresholds.openai_tokens_per_hour is None
     found = {key: rule for key, rule in by_key(full()).items() if key.startswith("oai-tokens-")}
-    assert set(found) == {f"oai-tokens-{name}" for name in settings.openai_backends}
-    for name, backend in settings.openai_backends.items():
-        capacity = account_tokens_per_hour(backend)
-        assert capacity
-        threshold = found[f"oai-tokens-{name}"]["inputs"]["criteria"]["allOf"][0]["threshold"]
-        assert threshold == int(capacity * 0.8) and 0 < threshold < capacity
-        assert f"80% of the {capacity:,}" in found[f"oai-tokens-{name}"]["inputs"]["description"]
+    assert set(found) == {f"oai-tokens-{name}" for name in PROD_TOKENS_PER_HOUR}
+    for name, capacity in PROD_TOKENS_PER_HOUR.items():
+        rule = found[f"oai-tokens-{name}"]["inputs"]
+        assert rule["criteria"]["allOf"][0]["threshold"] == capacity * 8 // 10
+        assert f"80% of the {capacity:,} tokens its deployments can process in an hour" in rule["description"]
 
 
 def test_a_configured_token_threshold_applies_to_every_account() -> None:
-    settings = settings_for("prod")
-    alerts = token_alerts(settings.openai_backends, 1_000_000)
-    assert {threshold for threshold, _ in alerts.values()} == {1_000_000}
-    assert all(capacity == account_tokens_per_hour(settings.openai_backends[n]) for n, (_, capacity) in alerts.items())
+    alerts = token_alerts(settings_for("prod").openai_backends, 1_000_000)
+    assert alerts == {name: (1_000_000, capacity) for name, capacity in PROD_TOKENS_PER_HOUR.items()}
+
+
+def test_a_ptu_model_without_a_published_figure_needs_a_threshold() -> None:
+    unknown = {"deployments": {"gpt-5.4": {"model": "gpt-9"}}}
+    backends = {name: unknown for name in PROD_TOKENS_PER_HOUR}
+    pricing = {"gpt-9": {"inputPer1k": 0.01, "outputPer1k": 0.02}}
+    message = refused("prod", openaiBackends=backends, pricing=pricing)
+    assert "cannot be sized; set monitoring.thresholds.openaiTokensPerHour" in message
+    sized = settings_for(
+        "prod", openaiBackends=backends, pricing=pricing, monitoring={"thresholds": {"openaiTokensPerHour": 5_000_000}}
+    )
+    assert token_alerts(sized.openai_backends, 5_000_000)["ptu-swc"] == (5_000_000, None)
 
 
 def test_429_alerts_filter_throttled_status_and_waf_counts_blocks_only() -> None:

@@ -381,3 +381,12 @@ def test_a_token_alert_no_account_can_reach_is_refused() -> None:
 def test_a_backend_duration_alert_beyond_the_timeout_is_refused() -> None:
     message = refused("prod", monitoring={"thresholds": {"apimBackendDurationMs": 400_000}})
     assert message.startswith("aoai-gateway:monitoring.thresholds.apimBackendDurationMs = 400000: APIM gives up")
+
+
+def test_a_product_named_like_a_team_subscription_is_refused() -> None:
+    internal = settings_for("dev").products["internal"].model_dump(by_alias=True, exclude_none=True)
+    message = refused("dev", products={"team-tools": internal})
+    assert message == (
+        "aoai-gateway:products.team-tools = 'team-tools': product names must not start with 'team-' (the prefix of "
+        "team subscriptions)"
+    )

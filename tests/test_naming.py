@@ -106,5 +106,8 @@ def test_backends_that_would_share_an_account_name_are_refused() -> None:
     message = refused("dev", openaiBackends={"swc-swc": twin})
     assert message == (
         "aoai-gateway:openaiBackends.swc-swc = 'swc-swc': would get the same account name as backend swc in "
-        "swedencentral (names leave out the region code); rename one"
+        "swedencentral (names leave out what the name already says: region, environment, workload); rename one"
     )
+    # The environment is left out too: prod's `ptu` and `prod-ptu` in one region would collide.
+    ptu = settings_for("prod").openai_backends["ptu-swc"].model_dump(by_alias=True, exclude_none=True)
+    assert "same account name as backend prod-ptu" in refused("prod", openaiBackends={"prod-ptu": ptu, "ptu": ptu})

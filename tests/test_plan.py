@@ -15,6 +15,7 @@ from components.list_prices import LIST_PRICES
 from components.outputs import cost_sheet
 from components.settings import ConfigError, Settings, settings_from_config
 from offline.__main__ import main as plan_main
+from offline.artefacts import request_flow_mermaid
 from offline.engine import PROJECT_DIR, PlanResult, stack_config
 from offline.fixed_costs import cost_lines, fixed_cost_markdown
 from tests.conftest import of_type, plan_for, with_overrides
@@ -272,3 +273,39 @@ def test_an_sdk_without_what_a_shortcut_replaces_takes_the_plain_path(
         assert fast is True
         assert pulumi.resource.collapse_alias_to_urn is not original
     assert pulumi.resource.collapse_alias_to_urn is original, "the originals come back after the plan"
+
+
+def test_architecture_shows_how_a_request_flows() -> None:
+    prod = "\n".join(request_flow_mermaid(plan_for("prod").resources()))
+    assert "client --> edge" in prod and "edge --> apim" in prod and "WAF Prevention" in prod
+    assert '[/"/openai"/]' in prod and '[/"/openai/v1"/]' in prod, "both API surfaces"
+    members = settings_from_config(stack_config("prod")).openai_backends
+    # Each surface's pool reaches every account, labelled with its priority and weight.
+    for backend in members.values():
+        label = f'-- "priority {backend.priority}, weight {backend.weight}" -->'
+        assert prod.count(label) >= 2
+    assert prod.count('-- "priority') == 2 * len(members)
+    assert "Entra ID token" in prod and "Azure AI Content Safety" in prod
+    dev = "\n".join(request_flow_mermaid(plan_for("dev").resources()))
+    assert "client --> apim" in dev and "edge" not in dev and "Entra ID" not in dev
+
+
+@pytest.mark.parametrize(
+    ("frequency", "key"),
+    [
+        ("PT1M", "alert.logEvery1m"),
+        ("PT2M", "alert.logEvery5m"),
+        ("PT10M", "alert.logEvery10m"),
+        ("PT1H", "alert.logEvery15mOrMore"),
+        ("P1D", "alert.logEvery15mOrMore"),
+    ],
+)
+def test_log_alerts_are_priced_by_how_often_they_run(frequency: str, key: str) -> None:
+    rule = {"type": "azure-native:monitor:ScheduledQueryRule", "inputs": {"evaluationFrequency": frequency}}
+    assert [line.price_key for line in cost_lines([rule])] == [key]
+
+
+def test_a_fixed_size_application_gateway_reserves_all_its_instances() -> None:
+    gateway = {"type": "azure-native:network:ApplicationGateway", "inputs": {"sku": {"name": "WAF_v2", "capacity": 3}}}
+    lines = {line.price_key: line.quantity for line in cost_lines([gateway])}
+    assert lines == {"appGateway.WAF_v2": 1, "appGateway.reservedInstance": 3}

@@ -207,7 +207,9 @@ def test_the_deployment_comes_from_the_path_or_from_the_body() -> None:
 )
 def test_a_deployment_no_backend_serves_gets_404_in_openai_shape(surface: str, code: str, param: str | None) -> None:
     inbound = _tree(_render_api(api_context(surface=surface))).find("inbound")
-    (guard,) = [when for when in inbound.findall("choose/when") if when.find("return-response") is not None]
+    (guard,) = [
+        w for w in inbound.findall("choose/when") if w.find("return-response/set-status[@code='404']") is not None
+    ]
     for name in DEPLOYMENTS:
         assert f'"{name}"' in guard.get("condition")
     response = guard.find("return-response")
@@ -225,6 +227,11 @@ def test_v1_finds_a_stored_response_in_the_account_that_keeps_it() -> None:
     assert stored.get("condition") == '@((bool)context.Variables["stored-response"])'
     lookup = stored.find("retry")
     assert lookup.get("count") == "2" and "StatusCode == 404" in lookup.get("condition")
+    # An unknown previous_response_id is a 400 with this code, not a 404.
+    assert "StatusCode == 400 && context.Response.Body.As<string>(preserveContent: true).Contains(" in lookup.get(
+        "condition"
+    )
+    assert '"previous_response_not_found"' in lookup.get("condition")
     assert lookup.find("set-backend-service").get("backend-id") == (
         '@(new[] { "aoai-a", "aoai-b", "aoai-c" }[(int)context.Variables["attempt"]])'
     )
@@ -262,6 +269,23 @@ def test_an_entra_team_is_validated_then_limited_as_itself() -> None:
     assert branch.find("set-variable[@name='team']").get("value") == "support-bot"
     assert branch.find("llm-token-limit").get("counter-key") == "team-support-bot"
     assert branch.find("rate-limit-by-key").get("counter-key") == "team-support-bot"
+
+
+@pytest.mark.parametrize("teams", [[], [entra_team()]], ids=["keys-only", "with-entra-teams"])
+def test_a_key_of_no_product_is_refused(teams: list[dict[str, object]]) -> None:
+    """API-scoped and all-access subscriptions skip every product policy, so they would have no limits."""
+    inbound = _tree(_render_api(api_context(entra_teams=teams))).find("inbound")
+    (refusal,) = [w for w in inbound.findall("choose/when") if "context.Product == null" in w.get("condition")]
+    assert refusal.get("condition") == "@(context.Subscription != null && context.Product == null)"
+    assert refusal.find("return-response/set-status").get("code") == "403"
+
+
+def test_client_apps_are_compared_lower_cased() -> None:
+    upper = "AAAAAAAA-2222-3333-4444-555555555555"
+    inbound = _tree(_render_api(api_context(entra_teams=[entra_team(client_app_ids=[upper.lower()])]))).find("inbound")
+    assert ".ToLowerInvariant()" in inbound.find(".//set-variable[@name='caller-app']").get("value")
+    # The context lower-cases what the stack file says (components.apim.callers.entra_teams_context).
+    assert upper.lower() in inbound.find(".//choose/when/choose/when").get("condition")
 
 
 def test_a_keyless_call_of_no_known_team_is_refused_with_401() -> None:

@@ -52,6 +52,7 @@ def context(*, reverse_config: bool = False, **overrides: Any) -> dict[str, Any]
         products=order(settings.products),
         deployment_prices=order(prices_of(settings)),
         deployment_models=order(deployment_models(settings.openai_backends)),
+        team_products=order({name: team.product for name, team in settings.teams.items()}),
         team_header=CLIENT_HEADERS["team"],
         currency=settings.currency,
         token_metric_namespace="aoai-gateway",
@@ -187,6 +188,8 @@ def test_chargeback_prices_a_calendar_month_per_team_product_and_model(name: str
     assert "by Month = format_datetime(monthStart, 'yyyy-MM'), Team, Product, Model" in query
     # Deployments are priced and named by the model they serve, from the stack's own tables.
     assert '"gpt-5.4", 0.00275, 0.0165' in query and '"gpt-5.4", "gpt-5.4"' in query
+    # A call with a team's Entra ID token carries no product: the team's is filled in.
+    assert '"support-bot", "internal"' in query and "| lookup kind=leftouter teams on Team" in query
     assert "timeContextFromParameter" not in item["content"], "a calendar month ignores the picker"
     assert item["content"]["timeContext"]["durationMs"] >= 62 * 24 * 3600 * 1000, "last month must be in range"
 

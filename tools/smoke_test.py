@@ -468,7 +468,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--tokens-consumed-header", default=TOKENS_CONSUMED_HEADER)
     parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per call")
     parser.add_argument(
-        "--max-tokens", type=_positive_int, default=CheckSettings.max_tokens, help="max_completion_tokens of the deployment-path chat completion"
+        "--max-tokens",
+        type=_positive_int,
+        default=CheckSettings.max_tokens,
+        help="max_completion_tokens of the deployment-path chat completion",
     )
     parser.add_argument(
         "--v1-max-tokens",

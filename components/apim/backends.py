@@ -97,8 +97,11 @@ def content_safety_backend(
 ) -> pulumi.CustomResource:
     """Azure AI Content Safety as the backend llm-content-safety calls, signed in as APIM's managed identity.
 
-    Declared at the newer API version: Microsoft's llm-content-safety prerequisites require managed identity
-    backend credentials (resource https://cognitiveservices.azure.com), which 2024-05-01's typed Backend lacks.
+    Microsoft's llm-content-safety prerequisites ask for managed identity backend credentials (resource
+    https://cognitiveservices.azure.com), which the portal writes, but no published REST version declares
+    `credentials.managedIdentity` (2024-05-01 and 2025-03-01-preview list authorization, certificate,
+    certificateIds, header and query). The typed Backend would refuse the property, so this is the generic
+    resource; the README lists it as unverified until a real deployment shows no drift.
     """
     return resources.Resource(
         name,

@@ -84,7 +84,8 @@ def entra_teams_context(
             "counter_key": team_subscription_id(name),
             "tenant_id": team.entra.tenant_id,
             "audience": team.entra.audience,
-            "client_app_ids": list(team.entra.client_app_ids),
+            # Lower-cased, as the policy lower-cases the token's client app claim before comparing.
+            "client_app_ids": [app.lower() for app in team.entra.client_app_ids],
             "required_roles": list(team.entra.required_roles),
             "limits": limits_context(effective_limits(team, products)),
             "content_safety": content_safety_context(effective_content_safety(team, products)),

@@ -192,8 +192,8 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         frequency="PT15M",
         severity=SEVERITY_INFO,
         runbook="Azure OpenAI account '{backend}' processed more than {threshold} tokens "
-        "(prompt + completion) in the last hour, {share} of what its deployments can process: it is close to "
-        "throttling, and spend is above the planned budget. "
+        "(prompt + completion) in the last hour, {share} tokens its deployments can process in an hour: it is "
+        "close to throttling, and spend is above the planned budget. "
         "First steps: in the {book}, 'Tokens by product' and 'Tokens and cost by subscription' "
         "name the consumer. "
         "If unexpected, lower that product's tokensPerMinute or tokenQuota, or suspend the subscription.",

@@ -40,8 +40,8 @@ class AlertsArgs:
     openai_account_ids: Mapping[str, pulumi.Input[str]]
     app_gateway_id: pulumi.Input[str] | None
     products: Mapping[str, ProductSettings]
-    # Each account's token alert: (threshold, what its deployments can process), tokens per hour.
-    openai_token_alerts: Mapping[str, tuple[int, int]]
+    # Each account's token alert: (threshold, what its deployments can process or None), tokens per hour.
+    openai_token_alerts: Mapping[str, tuple[int, int | None]]
     deployment_prices: Mapping[str, tuple[float, float]]
     # The model each deployment name serves: the chargeback reports models, the metrics know deployments.
     deployment_models: Mapping[str, str]
@@ -105,7 +105,7 @@ class Alerts(pulumi.ComponentResource):
         elif each == "openai_account":
             for backend, account_id in sorted(args.openai_account_ids.items()):
                 threshold, capacity = args.openai_token_alerts[backend]
-                share = f"{100 * threshold / capacity:.0f}% of the {capacity:,}"
+                share = f"{100 * threshold / capacity:.0f}% of the {capacity:,}" if capacity else "a share of the"
                 yield Target(backend, account_id, {"backend": backend, "share": share}, threshold=threshold)
         elif each == "product":
             for product_name, product in sorted(args.products.items()):
@@ -236,17 +236,18 @@ class Alerts(pulumi.ComponentResource):
         args = self._args
         # A workspace's name is the last segment of its id; deriving it keeps the dependency on the workspace.
         workspace_name = pulumi.Output.from_input(args.workspace_id).apply(lambda ws: ws.rsplit("/", 1)[-1])
+        team_products = {name: team.product for name, team in args.teams.items()}
         queries = {
             CHARGEBACK_FUNCTION: (
                 "Chargeback: tokens and cost per team, product and model (token metrics)",
                 pulumi.Output.from_input(args.app_insights_id).apply(
-                    lambda ai: chargeback_query(ai, args.deployment_prices, args.deployment_models)
+                    lambda ai: chargeback_query(ai, args.deployment_prices, args.deployment_models, team_products)
                 ),
             ),
             f"{CHARGEBACK_FUNCTION}LlmLog": (
                 "Chargeback check: tokens per team, product and model as Azure OpenAI reported them (LLM logs)",
                 pulumi.Output.from_input(args.apim_id).apply(
-                    lambda apim: llm_log_usage_query(apim, CLIENT_HEADERS["team"])
+                    lambda apim: llm_log_usage_query(apim, CLIENT_HEADERS["team"], team_products)
                 ),
             ),
         }
@@ -289,6 +290,7 @@ class Alerts(pulumi.ComponentResource):
                     products=args.products,
                     deployment_prices=args.deployment_prices,
                     deployment_models=args.deployment_models,
+                    team_products={name: team.product for name, team in args.teams.items()},
                     team_header=CLIENT_HEADERS["team"],
                     currency=args.currency,
                     token_metric_namespace=args.token_metric_namespace,

@@ -89,10 +89,23 @@ def _month(months_ago: str) -> list[str]:
     ]
 
 
+def team_table(team_products: Mapping[str, str]) -> str:
+    """`let teams = datatable(...)`: each team's product. Calls with a team's Entra ID token carry no product."""
+    rows = ", ".join(f"{kql_string(team)}, {kql_string(product)}" for team, product in sorted(team_products.items()))
+    return f"let teams = datatable(Team: string, TeamProduct: string) [{rows}];"
+
+
+_TEAM_PRODUCT = [
+    "| lookup kind=leftouter teams on Team",
+    '| extend Product = iff(isempty(Product), coalesce(TeamProduct, ""), Product)',
+]
+
+
 def chargeback_query(
     app_insights_id: str,
     deployment_prices: Mapping[str, tuple[float, float]],
     deployment_models: Mapping[str, str],
+    team_products: Mapping[str, str],
     months_ago: str = "monthsAgo",
 ) -> str:
     """Tokens and cost of one calendar month per team, product and model, from the token metrics (every call).
@@ -101,10 +114,12 @@ def chargeback_query(
         [
             token_usage(app_insights_id, deployment_prices),
             model_table(deployment_models),
+            team_table(team_products),
             *_month(months_ago),
             "usage",
             "| where TimeGenerated between (monthStart .. monthEnd)",
             "| lookup kind=leftouter models on Deployment",
+            *_TEAM_PRODUCT,
             f"| extend Team = iff(isempty(Team), {kql_string(NO_TEAM)}, Team), Model = coalesce(Model, Deployment)",
             "| summarize PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens),"
             " Cost = round(sum(Cost), 2) by Month = format_datetime(monthStart, 'yyyy-MM'), Team, Product, Model",
@@ -113,12 +128,15 @@ def chargeback_query(
     )
 
 
-def llm_log_usage_query(apim_id: str, team_header: str, months_ago: str = "monthsAgo") -> str:
+def llm_log_usage_query(
+    apim_id: str, team_header: str, team_products: Mapping[str, str], months_ago: str = "monthsAgo"
+) -> str:
     """Tokens of one calendar month per team, product and model as Azure OpenAI reported them (the LLM logs).
     A request's message chunks are rows of their own, so tokens are taken once per request. Team and product
     come from the gateway log, which the API diagnostic samples: unsampled requests show no product."""
     return "\n".join(
         [
+            team_table(team_products),
             *_month(months_ago),
             "ApiManagementGatewayLlmLog",
             f"| where _ResourceId =~ {kql_string(apim_id)}",
@@ -132,6 +150,7 @@ def llm_log_usage_query(apim_id: str, team_header: str, months_ago: str = "month
             "    | project CorrelationId, Product = ProductId,"
             f" Team = tostring(ResponseHeaders[{kql_string(team_header)}])",
             ") on CorrelationId",
+            *_TEAM_PRODUCT,
             f"| extend Team = iff(isempty(Team), {kql_string(NO_TEAM)}, Team),"
             ' Product = iff(isempty(Product), "(not in the sampled gateway log)", Product)',
             "| summarize Requests = count(), PromptTokens = sum(PromptTokens), CompletionTokens = sum(CompletionTokens)"

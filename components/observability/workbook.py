@@ -69,6 +69,7 @@ def workbook_context(
     products: Mapping[str, ProductSettings],
     deployment_prices: Mapping[str, tuple[float, float]],
     deployment_models: Mapping[str, str],
+    team_products: Mapping[str, str],
     team_header: str,
     currency: str,
     token_metric_namespace: str,
@@ -86,10 +87,12 @@ def workbook_context(
         "budget_table": budget_table(products),
         "chargeback_function": CHARGEBACK_FUNCTION,
         "chargeback": {
-            months_ago: chargeback_query(app_insights_id, deployment_prices, deployment_models, months_ago)
+            months_ago: chargeback_query(
+                app_insights_id, deployment_prices, deployment_models, team_products, months_ago
+            )
             for months_ago in ("0", "1")
         },
-        "llm_usage_last_month": llm_log_usage_query(apim_id, team_header, "1"),
+        "llm_usage_last_month": llm_log_usage_query(apim_id, team_header, team_products, "1"),
         "apim_filter": f"_ResourceId =~ {kql_string(apim_id)}",
         "gateway_rejection": GATEWAY_REJECTION,
         "backends_unavailable": BACKENDS_UNAVAILABLE,

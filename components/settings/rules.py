@@ -17,7 +17,7 @@ from components.capacity import (
     tokens_per_minute,
 )
 from components.list_prices import LIST_PRICES
-from components.naming import REGION_ABBREVIATIONS, distinct_segments
+from components.naming import Namer
 from components.settings.base import PROJECT, ConfigError, did_you_mean
 from components.settings.models import SUBNET_MIN_SIZE, LimitSettings, Settings, SubnetSettings
 from components.waf import RULE_GROUPS
@@ -71,20 +71,21 @@ def _backends(s: Settings) -> None:
 
 
 def _account_names(s: Settings) -> None:
-    # Account names leave out what the name already says (the region code), so `ptu` and `ptu-swc` in Sweden
-    # Central would both be oai-<workload>-<env>-swc-ptu-<suffix>.
-    named: dict[tuple[str, str], str] = {}
+    # Account names leave out what the name already says (region, environment, workload), so `ptu` and
+    # `prod-ptu-swc` in Sweden Central would both be oai-<workload>-prod-swc-ptu-<suffix>. The suffix is the
+    # same for every account of a stack, so any stands in for it here.
+    namer = Namer(s.workload, s.environment, "any", s.location, "suffix")
+    named: dict[str, str] = {}
     for name, backend in sorted(s.openai_backends.items()):
-        region = REGION_ABBREVIATIONS.get(backend.location, backend.location)
-        key = (backend.location, distinct_segments(name, [region]))
-        if key in named:
+        account = namer.name("openai", name, location=backend.location)
+        if account in named:
             fail(
                 f"openaiBackends.{name}",
                 name,
-                f"would get the same account name as backend {named[key]} in {backend.location} (names leave out "
-                "the region code); rename one",
+                f"would get the same account name as backend {named[account]} in {backend.location} (names leave "
+                "out what the name already says: region, environment, workload); rename one",
             )
-        named[key] = name
+        named[account] = name
 
 
 def _pool(s: Settings) -> None:
@@ -207,6 +208,12 @@ def _infrastructure_prices(s: Settings) -> None:
 def _products(s: Settings) -> None:
     if not s.products:
         fail("products", {}, "at least one product is required")
+    for name in sorted(s.products):
+        # The gateway tells a team's subscription (team-<team>) from a product's (<product>-default) by this prefix.
+        if name.startswith("team-"):
+            fail(
+                f"products.{name}", name, "product names must not start with 'team-' (the prefix of team subscriptions)"
+            )
 
 
 def _teams(s: Settings) -> None:
@@ -365,15 +372,16 @@ def _alerts(s: Settings) -> None:
     thresholds = s.monitoring.thresholds
     for name, backend in sorted(s.openai_backends.items()):
         capacity = account_tokens_per_hour(backend)
-        if capacity is None:
+        if capacity is None and thresholds.openai_tokens_per_hour is None:
             unknown = sorted(d.model for d in backend.deployments.values() if tokens_per_minute(d) is None)
             fail(
                 f"openaiBackends.{name}.deployments",
                 unknown,
-                "no tokens-per-minute per PTU is known for these models, so the token alert cannot be sized; add "
-                "them to components/capacity.py from Microsoft's provisioned throughput table",
+                "no tokens-per-minute per PTU is known for these models, so the token alert cannot be sized; set "
+                "monitoring.thresholds.openaiTokensPerHour, or add them to components/capacity.py from Microsoft's "
+                "provisioned throughput table",
             )
-        if thresholds.openai_tokens_per_hour is not None and thresholds.openai_tokens_per_hour > capacity:
+        if capacity is not None and (thresholds.openai_tokens_per_hour or 0) > capacity:
             fail(
                 "monitoring.thresholds.openaiTokensPerHour",
                 thresholds.openai_tokens_per_hour,

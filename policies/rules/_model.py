@@ -37,7 +37,7 @@ StackCheck = Callable[[Sequence[PolicyResource], Config], Iterable[tuple[str | N
 @dataclass(frozen=True)
 class Rule:
     """One guardrail. `enforcement` is the pack default (what prod gets); `stack_enforcement`
-    lists the stacks that differ, and policies/config/<stack>.json must say the same."""
+    lists the environments that differ, and policies/config/<environment>.json must say the same."""
 
     name: str
     summary: str

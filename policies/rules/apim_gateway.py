@@ -166,19 +166,28 @@ _OPEN_TENANTS = frozenset({"common", "organizations", "consumers"})
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 
 
-def _paths(policies, prefix=()):
-    """Every sequence of policies a request can meet in `policies`, a <choose> taking each branch in turn (and
-    none, without an <otherwise>). Tags only: which branch a request takes is decided at run time."""
-    paths = [tuple(prefix)]
+# Where a caller stands on its way through <inbound>: not (yet) admitted by a token, admitted but not yet
+# limited, or done (limited, or answered by the gateway itself).
+_OPEN, _ADMITTED, _DONE = "open", "admitted", "done"
+
+
+def _after(policies, states):
+    """The states a caller can be in after `policies`, from any of `states`. A <choose> may take each branch (and
+    none, without an <otherwise>); which one is decided at run time. Linear in the document's size."""
     for element in policies:
-        if element.tag != "choose":
-            paths = [(*path, element.tag) for path in paths]
-            continue
-        branches = [child for child in element if child.tag in ("when", "otherwise")]
-        if not any(branch.tag == "otherwise" for branch in branches):
-            branches.append(())
-        paths = [longer for path in paths for branch in branches for longer in _paths(branch, path)]
-    return paths
+        if element.tag == "choose":
+            branches = [child for child in element if child.tag in ("when", "otherwise")]
+            reached = set() if any(b.tag == "otherwise" for b in branches) else set(states)
+            for branch in branches:
+                reached |= _after(branch, states)
+            states = frozenset(reached)
+        elif element.tag == "return-response":
+            states = frozenset({_DONE})
+        elif element.tag in _TOKEN_CHECKS:
+            states = frozenset(_ADMITTED if state == _OPEN else state for state in states)
+        elif element.tag in LIMIT_POLICIES:
+            states = frozenset(_DONE if state == _ADMITTED else state for state in states)
+    return states
 
 
 def _unlimited_callers(args, config):
@@ -186,23 +195,18 @@ def _unlimited_callers(args, config):
     inbound = root.find("inbound") if root is not None else None
     if inbound is None:
         return
-    product = args.resource_type == PRODUCT_POLICY
-    for path in _paths(inbound):
-        if "return-response" in path:
-            continue
-        if product and not LIMIT_POLICIES & set(path):
+    # Every subscription a product policy sees is admitted already; an API policy admits keyless callers itself.
+    if args.resource_type == PRODUCT_POLICY:
+        if _ADMITTED in _after(inbound, frozenset({_ADMITTED})):
             yield (
                 "a path through <inbound> admits a subscription without any rate, quota or token limit; give "
                 "every branch (each team's, and the <otherwise>) a limit."
             )
-            return
-        validated = [i for i, tag in enumerate(path) if tag in _TOKEN_CHECKS]
-        if not product and validated and not LIMIT_POLICIES & set(path[validated[0] :]):
-            yield (
-                "a caller admitted by its token (validate-azure-ad-token or validate-jwt) meets no rate, quota or "
-                "token limit afterwards, and no product policy applies to keyless calls; limit that branch."
-            )
-            return
+    elif _ADMITTED in _after(inbound, frozenset({_OPEN})):
+        yield (
+            "a caller admitted by its token (validate-azure-ad-token or validate-jwt) meets no rate, quota or "
+            "token limit afterwards, and no product policy applies to keyless calls; limit that branch."
+        )
 
 
 def _entra_validation_pinned(args, config):
@@ -545,8 +549,8 @@ RULES = (
         "allowedVirtualNetworkTypes; Internal in prod, advisory in dev).",
         resource_types=(SERVICE,),
         severity=HIGH,
-        remediation="Set virtualNetworkType (e.g. 'Internal') with virtualNetworkConfiguration.subnetResourceId "
-        "pointing at the APIM subnet.",
+        remediation="Set apim.virtualNetworkType (e.g. Internal) and network.enabled in Pulumi.<stack>.yaml, or "
+        "allowedVirtualNetworkTypes in policies/config/<environment>.json.",
         check=_vnet_mode,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_107", "Azure Policy ef619a2c-cc4d-4d03-b2ba-8c94a834d85b"),
@@ -741,7 +745,8 @@ RULES = (
         summary="APIM diagnostics log at most maxBodyBytes of request/response bodies (pack config; 0 by default).",
         resource_types=(API_DIAGNOSTIC, DIAGNOSTIC),
         severity=MEDIUM,
-        remediation="Set frontend/backend request/response body.bytes to 0 (or within maxBodyBytes).",
+        remediation="Set monitoring.logBodyBytes in Pulumi.<stack>.yaml to 0 (or within maxBodyBytes of "
+        "policies/config/<environment>.json).",
         check=_payload_logging_limited,
         concern=CONCERN,
         config_schema={

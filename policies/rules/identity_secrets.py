@@ -132,7 +132,8 @@ RULES = (
         check=_purge_protection,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_110", "Azure Policy 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"),
-        stack_enforcement={"dev": ADVISORY},
+        # Only prod turns purge protection on: dev and test stacks must stay destroyable.
+        stack_enforcement={"dev": ADVISORY, "test": ADVISORY},
     ),
     Rule(
         name="keyvault-soft-delete-retention",
@@ -155,8 +156,8 @@ RULES = (
         summary="Key Vaults disable public network access (prod; advisory in dev).",
         resource_types=(VAULT,),
         severity=HIGH,
-        remediation="Set properties.publicNetworkAccess='Disabled' and add a private endpoint with its "
-        "privatelink.vaultcore.azure.net DNS zone group.",
+        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
+        "vault is then reached through its private endpoint.",
         check=_public_network_disabled,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_189", "Azure Policy 405c5871-3e91-4644-8a63-58e19d68ff5b"),

@@ -159,7 +159,8 @@ RULES = (
         summary="Log Analytics retention is inside the stack's range (pack config minimumDays..maximumDays).",
         resource_types=(WORKSPACE,),
         severity=LOW,
-        remediation="Set retentionInDays within the configured range.",
+        remediation="Set monitoring.retentionDays in Pulumi.<stack>.yaml within the range of "
+        "policies/config/<environment>.json.",
         check=_workspace_retention,
         concern=CONCERN,
         config_schema={

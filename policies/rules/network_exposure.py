@@ -435,7 +435,7 @@ RULES = (
         summary="WAF policies run in Prevention mode (prod; advisory in dev).",
         resource_types=(WAF_POLICY,),
         severity=HIGH,
-        remediation="Set policySettings.mode='Prevention' once false positives are tuned out in dev.",
+        remediation="Set edge.wafMode: Prevention in Pulumi.<stack>.yaml once false positives are tuned out in dev.",
         check=_waf_prevention,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_122", "Azure Policy 12430be1-6cc8-4527-a9a8-e3d38f250096"),

@@ -72,7 +72,7 @@ def _model_allowed(args, config):
     if not allowed:
         yield (
             f"model {name!r} cannot be checked: allowedModels is empty in this stack's pack config "
-            "(policies/config/<stack>.json); list the approved models there."
+            "(policies/config/<environment>.json); list the approved models there."
         )
         return
     if not name:
@@ -83,7 +83,7 @@ def _model_allowed(args, config):
         shown = f"{name}:{version}" if version else name
         yield (
             f"model {shown!r} is not on this stack's allow-list ({names(allowed)}); deploy an approved "
-            "model or add it to allowedModels in policies/config/<stack>.json after review."
+            "model or add it to allowedModels in policies/config/<environment>.json after review."
         )
 
 
@@ -105,8 +105,8 @@ RULES = (
         summary="Azure AI accounts (OpenAI, Content Safety) disable local (API key) authentication.",
         resource_types=(ACCOUNT,),
         severity=HIGH,
-        remediation="Set properties.disableLocalAuth=True and give APIM's identity the "
-        "'Cognitive Services OpenAI User' role on the account.",
+        remediation="Keep authMode: managedIdentity in Pulumi.<stack>.yaml (APIM then signs in as itself); "
+        "api-key mode also needs allowLocalAuth in policies/config/<environment>.json.",
         check=_local_auth_disabled,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_236", "Azure Policy 71ef260a-8f18-47b7-abcb-62d0673d94dc"),
@@ -117,8 +117,8 @@ RULES = (
         summary="Azure AI accounts (OpenAI, Content Safety) disable public network access (prod; advisory in dev).",
         resource_types=(ACCOUNT,),
         severity=HIGH,
-        remediation="Set properties.publicNetworkAccess='Disabled' and add a private endpoint with "
-        "its privatelink.openai.azure.com DNS zone group.",
+        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
+        "accounts are then reached through private endpoints.",
         check=_public_network_disabled,
         concern=CONCERN,
         sources=("Checkov CKV_AZURE_134", "Azure Policy 0725b4dd-7e76-479c-a735-68e7ee23d5ca"),
@@ -129,8 +129,8 @@ RULES = (
         summary="Azure AI account (OpenAI, Content Safety) network ACLs deny by default (prod; advisory in dev).",
         resource_types=(ACCOUNT,),
         severity=HIGH,
-        remediation="Set properties.networkAcls.defaultAction='Deny' and list only the networks "
-        "that must reach the account.",
+        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml "
+        "(the accounts' ACLs then deny by default).",
         check=_network_acl_deny,
         concern=CONCERN,
         sources=("Azure Policy 037eea7a-bd0a-46c5-9a66-03aea78705d3",),
@@ -172,7 +172,7 @@ RULES = (
         summary="Model deployments use only models on the stack's allow-list (pack config allowedModels).",
         resource_types=(DEPLOYMENT,),
         severity=HIGH,
-        remediation="Deploy a model listed in allowedModels of policies/config/<stack>.json, or add the "
+        remediation="Deploy a model listed in allowedModels of policies/config/<environment>.json, or add the "
         "model there (as 'name' or 'name:version') after review.",
         check=_model_allowed,
         concern=CONCERN,
@@ -192,8 +192,8 @@ RULES = (
         "advisory in dev, which may track the latest default).",
         resource_types=(DEPLOYMENT,),
         severity=LOW,
-        remediation="Set properties.model.version and properties.versionUpgradeOption="
-        "'OnceCurrentVersionExpired' (or 'NoAutoUpgrade').",
+        remediation="Set openaiBackends.<b>.deployments.<d>.version and versionUpgradeOption "
+        "(OnceCurrentVersionExpired or NoAutoUpgrade) in Pulumi.<stack>.yaml.",
         check=_version_pinned,
         concern=CONCERN,
         stack_enforcement={"dev": ADVISORY},

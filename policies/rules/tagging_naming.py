@@ -145,7 +145,7 @@ def _allowed_location(args, config):
         if not allowed:
             yield (
                 f"{where} is {value!r} but allowedLocations is empty in this stack's pack config "
-                "(policies/config/<stack>.json); list the approved regions there."
+                "(policies/config/<environment>.json); list the approved regions there."
             )
         elif location not in allowed:
             yield f"{where} is {value!r}; this stack deploys only to {names(allowed)}."
@@ -167,7 +167,8 @@ RULES = (
         "(pack config requiredTags, tagValues).",
         resource_types=TAGGABLE,
         severity=MEDIUM,
-        remediation="Pass the tags built by components/naming for the stack to every taggable resource.",
+        remediation="Set owner and costCenter in Pulumi.<stack>.yaml; the program tags every resource from "
+        "them (components/naming.py standard_tags).",
         check=_required_tags,
         concern=CONCERN,
         sources=(
@@ -194,7 +195,7 @@ RULES = (
         "'global' only for global resource types).",
         resource_types=LOCATED,
         severity=HIGH,
-        remediation="Deploy to a region listed in allowedLocations of policies/config/<stack>.json, or "
+        remediation="Deploy to a region listed in allowedLocations of policies/config/<environment>.json, or "
         "extend the list after a data-residency review.",
         check=_allowed_location,
         concern=CONCERN,

@@ -125,11 +125,12 @@ def test_policies_carry_the_rule_metadata():
         assert (policy.config_schema is None) == (not rule.config_schema)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_config_file_enforcement_matches_the_rule_definitions(stack):
-    levels = {name: entry["enforcementLevel"] for name, entry in load_config(stack).items()}
-    assert levels, f"policies/config/{stack}.json reconciles to no rule"
-    assert levels == {rule.name: rule.enforcement_for(stack).value for rule in RULES}
+@pytest.mark.parametrize("environment", ["dev", "test", "prod"])
+def test_config_file_enforcement_matches_the_rule_definitions(environment):
+    config = load_config(f"any-{environment}-stack", environment=environment)
+    levels = {name: entry["enforcementLevel"] for name, entry in config.items()}
+    assert levels, f"policies/config/{environment}.json reconciles to no rule"
+    assert levels == {rule.name: rule.enforcement_for(environment).value for rule in RULES}
 
 
 def test_prod_is_mandatory_except_the_rules_advisory_by_nature():

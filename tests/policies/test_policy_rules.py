@@ -703,3 +703,17 @@ def test_the_account_rules_hold_the_content_safety_account_to_the_same_standard(
     account_rules = {"openai-local-auth-disabled", "openai-public-network-disabled"}
     assert account_rules <= {entry["name"] for entry in report["rules"] if entry["violations"]}
     assert not {e["name"] for e in evaluate([safety], stack="prod")["rules"] if e["violations"]} & account_rules
+
+
+def test_caller_paths_are_followed_without_listing_them():
+    """Sixty optional steps make 3**60 paths: the rule follows states, so a long policy is checked whole."""
+    step = (
+        '<choose><when condition="@(true)"><set-header name="a" exists-action="delete" /></when>'
+        '<when condition="@(false)"><set-header name="b" exists-action="delete" /></when></choose>'
+    )
+    validated = '<validate-azure-ad-token tenant-id="t"><client-application-ids /></validate-azure-ad-token>'
+    limit = '<llm-token-limit counter-key="k" tokens-per-minute="5" estimate-prompt-tokens="true" />'
+    for tail, violated in ((limit, False), ("", True)):
+        xml = POLICY_TEMPLATE.format(inbound=f"<base />{validated}{step * 60}{tail}", backend="<base />")
+        violations = _entry([policy_resource("ApiPolicy", xml)], "apim-every-caller-limited")["violations"]
+        assert bool(violations) is violated
