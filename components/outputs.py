@@ -8,7 +8,7 @@ from typing import Literal
 from components.apim.callers import effective_limits
 from components.capacity import monthly_spend_cap
 from components.settings import Settings
-from components.settings.models import LimitSettings, ModelPrice, OpenAiBackendSettings, ProductSettings
+from components.settings.models import ModelPrice, OpenAiBackendSettings, ProductSettings
 
 _NOT_CHAT = ("embedding", "dall-e", "whisper", "tts")
 
@@ -125,19 +125,8 @@ def _team_rows(settings: Settings, dearest: float) -> list[str]:
         whose = "own" if team.limited else f"product {team.product}"
         budget = f"{team.monthly_budget:,.2f} {currency}" if team.monthly_budget is not None else "none"
         worst = f"{cap:,.2f} {currency}" if cap is not None else "unbounded (no token limit)"
-        rows.append(f"| `{name}` | {team.contact} | {how} | {whose}: {limits_summary(limits)} | {budget} | {worst} |")
+        rows.append(f"| `{name}` | {team.contact} | {how} | {whose}: {limits.describe()} | {budget} | {worst} |")
     return rows
-
-
-def limits_summary(limits: LimitSettings) -> str:
-    parts = []
-    if limits.rate_limit is not None:
-        parts.append(f"{limits.rate_limit.calls:,} calls/{limits.rate_limit.renewal_period}s")
-    if limits.tokens_per_minute is not None:
-        parts.append(f"{limits.tokens_per_minute:,} tokens/min")
-    if limits.token_quota is not None:
-        parts.append(f"{limits.token_quota.tokens:,} tokens {limits.token_quota.period.lower()}")
-    return ", ".join(parts) or "none"
 
 
 def _rate(price: float) -> str:

@@ -76,23 +76,22 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = (
                 dump_json(inputs)
             )
-        elif _is_generic_api_diagnostic(res):
+        elif _is_generic_apim(res, "diagnostics") and "/apis/" in str(inputs.get("parentResourcePath", "")):
             # Declared at a newer API version through the generic resource: the ARM properties are the artefact.
             api = str(inputs["parentResourcePath"]).rsplit("/apis/", 1)[-1]
             files[f"apis/{api}/diagnostics/{inputs['resourceName']}/diagnosticInformation.json"] = dump_json(inputs)
+        elif _is_generic_apim(res, "backends"):
+            files[f"backends/{inputs['resourceName']}/backendInformation.json"] = dump_json(inputs)
     for product, apis in product_apis.items():
         files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
     return files
 
 
-def _is_generic_api_diagnostic(res: Mapping[str, Any]) -> bool:
+def _is_generic_apim(res: Mapping[str, Any], resource_type: str) -> bool:
     inputs = res["inputs"]
-    return (
-        res["type"] == "azure-native:resources:Resource"
-        and inputs.get("resourceProviderNamespace") == "Microsoft.ApiManagement"
-        and inputs.get("resourceType") == "diagnostics"
-        and "/apis/" in str(inputs.get("parentResourcePath", ""))
-    )
+    namespace, kind = inputs.get("resourceProviderNamespace"), inputs.get("resourceType")
+    generic: bool = res["type"] == "azure-native:resources:Resource"
+    return generic and namespace == "Microsoft.ApiManagement" and kind == resource_type
 
 
 def _short_type(type_token: str) -> str:

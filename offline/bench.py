@@ -25,16 +25,17 @@ RESULTS = PROJECT_DIR / "bench" / "results.json"
 TARGETS = {"prod_vs_floor": 2.0, "large_ms_per_resource": 5.0, "peak_rss_mb": 400.0}
 LARGE_BACKENDS = 30
 LARGE_PRODUCTS = 50
+LARGE_TEAMS = 20
 REGIONS = ["swedencentral", "francecentral", "germanywestcentral", "westeurope", "northeurope", "uksouth"]
 
 
 def large_config() -> dict[str, Any]:
-    """prod, scaled up: 30 backends with 4 deployments each and 50 products."""
+    """prod, scaled up: 30 backends with 4 deployments each, 50 products and 20 teams (half with Entra ID)."""
     from offline.engine import stack_config
 
     values = stack_config("prod")
     deployments = {
-        f"model-{i}": {"model": "gpt-4o", "version": "2024-11-20", "sku": "DataZoneStandard", "capacity": 50}
+        f"model-{i}": {"model": "gpt-5.4", "version": "2026-03-05", "sku": "DataZoneStandard", "capacity": 50}
         for i in range(4)
     }
     values[f"{PROJECT}:openaiBackends"] = {
@@ -54,6 +55,24 @@ def large_config() -> dict[str, Any]:
             "monthlyBudget": 100,
         }
         for i in range(LARGE_PRODUCTS)
+    }
+    values[f"{PROJECT}:teams"] = {
+        f"team-{i:02d}": {
+            "contact": f"team-{i:02d}@contoso.com",
+            "product": f"product-{i:02d}",
+            **(
+                {
+                    "entra": {
+                        "tenantId": "00000000-0000-0000-0000-0000000000bb",
+                        "audience": "api://aoai-gateway-bench",
+                        "clientAppIds": [f"00000000-0000-0000-0000-{i:012d}"],
+                    }
+                }
+                if i % 2
+                else {}
+            ),
+        }
+        for i in range(LARGE_TEAMS)
     }
     return values
 

@@ -168,16 +168,8 @@ def _where(error: ValidationError) -> str:
 
 def _as_wire(value: Any) -> Any:
     """What protobuf's Struct does to JSON: every number becomes a float. Returns fresh containers,
-    so no rule can change the plan (or another rule's view of it)."""
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return float(value)
-    if isinstance(value, Mapping):
-        return {key: _as_wire(item) for key, item in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str):
-        return [_as_wire(item) for item in value]
-    return value
+    so no rule can change the plan (or another rule's view of it). A JSON round trip does both in C."""
+    return json.loads(json.dumps(value), parse_int=float)
 
 
 def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:

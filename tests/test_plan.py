@@ -16,6 +16,7 @@ from components.outputs import cost_sheet
 from components.settings import ConfigError, Settings, settings_from_config
 from offline.__main__ import main as plan_main
 from offline.artefacts import request_flow_mermaid
+from offline.bench import large_config
 from offline.engine import PROJECT_DIR, PlanResult, stack_config
 from offline.fixed_costs import cost_lines, fixed_cost_markdown
 from tests.conftest import of_type, plan_for, with_overrides
@@ -143,11 +144,13 @@ def test_cost_sheet_shows_each_teams_worst_month() -> None:
     sheet = cost_sheet("prod", settings_from_config(stack_config("prod")))
     # marketing-copilot has no limits of its own: partner's quota caps its subscription at 50M tokens, 825.00.
     assert (
-        "| `marketing-copilot` | marketing-apps@contoso.com | key | product partner: 120 calls/60s, 50,000 tokens/min, "
-        "50,000,000 tokens monthly | 400.00 USD | 825.00 USD |"
+        "| `marketing-copilot` | marketing-apps@contoso.com | key | product partner: 120 requests per 60s, "
+        "50,000 tokens per minute, 50,000,000 tokens monthly | 400.00 USD | 825.00 USD |"
     ) in sheet
     # support-bot: 60,000 tokens a minute for a 31-day month at 0.0165 per 1,000.
-    assert f"| own: 60,000 tokens/min | 1,500.00 USD | {60_000 * 31 * 24 * 60 / 1000 * 0.0165:,.2f} USD |" in sheet
+    assert (
+        f"| own: 60,000 tokens per minute | 1,500.00 USD | {60_000 * 31 * 24 * 60 / 1000 * 0.0165:,.2f} USD |" in sheet
+    )
 
 
 def _fixed_rows(stack: str, **overrides: Any) -> dict[str, tuple[str, float]]:
@@ -309,3 +312,10 @@ def test_a_fixed_size_application_gateway_reserves_all_its_instances() -> None:
     gateway = {"type": "azure-native:network:ApplicationGateway", "inputs": {"sku": {"name": "WAF_v2", "capacity": 3}}}
     lines = {line.price_key: line.quantity for line in cost_lines([gateway])}
     assert lines == {"appGateway.WAF_v2": 1, "appGateway.reservedInstance": 3}
+
+
+def test_the_benchmarks_large_config_is_a_valid_stack() -> None:
+    """make bench plans it; a settings rule it breaks would only show there, after the fact."""
+    settings = settings_from_config(large_config())
+    assert (len(settings.openai_backends), len(settings.products), len(settings.teams)) == (30, 50, 20)
+    assert sum(team.entra is not None for team in settings.teams.values()) == 10

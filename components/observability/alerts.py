@@ -55,17 +55,6 @@ def number(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def limits_text(product: ProductSettings) -> str:
-    parts = []
-    if product.rate_limit is not None:
-        parts.append(f"{product.rate_limit.calls} requests per {product.rate_limit.renewal_period}s")
-    if product.tokens_per_minute is not None:
-        parts.append(f"{product.tokens_per_minute} tokens per minute")
-    if product.token_quota is not None:
-        parts.append(f"{product.token_quota.tokens} tokens {product.token_quota.period.lower()}")
-    return ", ".join(parts) or "no limits"
-
-
 class Alerts(pulumi.ComponentResource):
     """Metric alerts per resource, log alerts on gateway health and spend, and the gateway workbook."""
 
@@ -109,7 +98,7 @@ class Alerts(pulumi.ComponentResource):
                 yield Target(backend, account_id, {"backend": backend, "share": share}, threshold=threshold)
         elif each == "product":
             for product_name, product in sorted(args.products.items()):
-                yield Target(product_name, args.apim_id, {"product": product_name, "limits": limits_text(product)})
+                yield Target(product_name, args.apim_id, {"product": product_name, "limits": product.describe()})
         elif each == "budgeted_product":
             for product_name, product in sorted(args.products.items()):
                 if product.monthly_budget is not None:

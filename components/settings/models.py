@@ -187,6 +187,17 @@ class LimitSettings(Section):
     def limited(self) -> bool:
         return self.rate_limit is not None or self.tokens_per_minute is not None or self.token_quota is not None
 
+    def describe(self) -> str:
+        """The limits as people say them: '120 requests per 60s, 50,000 tokens per minute'."""
+        parts = []
+        if self.rate_limit is not None:
+            parts.append(f"{self.rate_limit.calls:,} requests per {self.rate_limit.renewal_period}s")
+        if self.tokens_per_minute is not None:
+            parts.append(f"{self.tokens_per_minute:,} tokens per minute")
+        if self.token_quota is not None:
+            parts.append(f"{self.token_quota.tokens:,} tokens {self.token_quota.period.lower()}")
+        return ", ".join(parts) or "no limits"
+
 
 class ProductSettings(LimitSettings):
     display_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(

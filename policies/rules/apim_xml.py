@@ -4,6 +4,7 @@ and the policy pack both apply the rule from here, so they cannot disagree."""
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -54,21 +55,25 @@ def parse_policy(document: str) -> ET.Element:
     return root
 
 
+@functools.lru_cache(maxsize=512)
 def _escape_expressions(document: str) -> str:
-    # APIM accepts raw '<', '&' and '"' inside policy expressions (rawxml); escape just those spans.
+    # APIM accepts raw '<', '&' and '"' inside policy expressions (rawxml); escape just those spans. Several
+    # rules parse the same document, so the result is cached (strings are immutable; each parse is fresh).
     out: list[str] = []
     i = 0
-    while i < len(document):
-        if document[i] == "@" and document[i + 1 : i + 2] in ("(", "{"):
-            end = _expression_end(document, i + 1)
-            if end is None:
-                out.append(document[i:])
-                break
-            out.append(escape(document[i:end], {'"': "&quot;"}))
-            i = end
+    while (at := document.find("@", i)) >= 0:
+        if document[at + 1 : at + 2] not in ("(", "{"):
+            out.append(document[i : at + 1])
+            i = at + 1
             continue
-        out.append(document[i])
-        i += 1
+        out.append(document[i:at])
+        end = _expression_end(document, at + 1)
+        if end is None:
+            i = at
+            break
+        out.append(escape(document[at:end], {'"': "&quot;"}))
+        i = end
+    out.append(document[i:])
     return "".join(out)
 
 
