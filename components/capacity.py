@@ -4,13 +4,16 @@ alert thresholds and budgets no traffic can reach, the alerts and the cost sheet
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from components.settings.models import (
-    DeploymentSettings,
-    LimitSettings,
-    ModelPrice,
-    OpenAiBackendSettings,
-)
+# Types only: the settings' rules use this module, so importing the settings package here would be circular.
+if TYPE_CHECKING:
+    from components.settings.models import (
+        DeploymentSettings,
+        LimitSettings,
+        ModelPrice,
+        OpenAiBackendSettings,
+    )
 
 PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
 # Input tokens per minute one PTU processes, by model: Microsoft Learn "Provisioned throughput: billing, sizing

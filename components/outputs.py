@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from components.apim.callers import effective_limits
 from components.capacity import monthly_spend_cap
 from components.settings import Settings
 from components.settings.models import ModelPrice, OpenAiBackendSettings, ProductSettings
@@ -117,7 +116,7 @@ def _team_rows(settings: Settings, dearest: float) -> list[str]:
         "|---|---|---|---|---|---|",
     ]
     for name, team in sorted(settings.teams.items()):
-        limits = effective_limits(team, settings.products)
+        limits = team.effective_limits(settings.products)
         cap = monthly_spend_cap(limits, dearest)
         how = " and ".join(
             way for way, used in (("key", team.subscription_key), ("Entra ID", team.entra is not None)) if used

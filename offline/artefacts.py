@@ -12,6 +12,7 @@ from typing import Any
 
 from offline.deploy_time import critical_path
 from policies.offline import resource_name
+from policies.rules.typed_view import SERVICE, typed_props, typed_type
 
 APIM = "azure-native:apimanagement:"
 # The outputs a person checks first; outputs.json holds them all.
@@ -48,8 +49,11 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     files: dict[str, str] = {}
     product_apis: dict[str, list[str]] = defaultdict(list)
     for res in resources:
-        kind = res["type"].removeprefix(APIM) if res["type"].startswith(APIM) else None
-        inputs = res["inputs"]
+        # Generic resources (newer API versions) are filed as the typed ones they are; their ARM inputs are the
+        # artefact, the typed view gives their ids.
+        typed = typed_type(res["type"], res["inputs"])
+        kind = typed.removeprefix(APIM) if typed.startswith(APIM) else None
+        inputs, ids = res["inputs"], typed_props(res["type"], res["inputs"])
         if kind == "Api":
             api = inputs["apiId"]
             info = {k: v for k, v in inputs.items() if k != "value"}
@@ -65,7 +69,7 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         elif kind == "ProductApiLink":
             product_apis[inputs["productId"]].append(_last_segment(inputs["apiId"]))
         elif kind == "Backend":
-            files[f"backends/{inputs['backendId']}/backendInformation.json"] = dump_json(inputs)
+            files[f"backends/{ids['backendId']}/backendInformation.json"] = dump_json(inputs)
         elif kind == "NamedValue":
             files[f"named values/{inputs['namedValueId']}/namedValueInformation.json"] = dump_json(inputs)
         elif kind == "Logger":
@@ -73,25 +77,12 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
         elif kind == "Diagnostic":
             files[f"diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
         elif kind == "ApiDiagnostic":
-            files[f"apis/{inputs['apiId']}/diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = (
-                dump_json(inputs)
+            files[f"apis/{ids['apiId']}/diagnostics/{ids['diagnosticId']}/diagnosticInformation.json"] = dump_json(
+                inputs
             )
-        elif _is_generic_apim(res, "diagnostics") and "/apis/" in str(inputs.get("parentResourcePath", "")):
-            # Declared at a newer API version through the generic resource: the ARM properties are the artefact.
-            api = str(inputs["parentResourcePath"]).rsplit("/apis/", 1)[-1]
-            files[f"apis/{api}/diagnostics/{inputs['resourceName']}/diagnosticInformation.json"] = dump_json(inputs)
-        elif _is_generic_apim(res, "backends"):
-            files[f"backends/{inputs['resourceName']}/backendInformation.json"] = dump_json(inputs)
     for product, apis in product_apis.items():
         files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
     return files
-
-
-def _is_generic_apim(res: Mapping[str, Any], resource_type: str) -> bool:
-    inputs = res["inputs"]
-    namespace, kind = inputs.get("resourceProviderNamespace"), inputs.get("resourceType")
-    generic: bool = res["type"] == "azure-native:resources:Resource"
-    return generic and namespace == "Microsoft.ApiManagement" and kind == resource_type
 
 
 def _short_type(type_token: str) -> str:
@@ -168,7 +159,7 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
             "  client --> edge",
         ]
         entry = "edge"
-    services = [r for r in resources if _is_apim_service(r)]
+    services = [r for r in resources if typed_type(r["type"], r["inputs"]) == SERVICE]
     sku = services[0]["inputs"].get("sku", {}) if services else {}
     lines += [f'  apim["API Management {sku.get("name", "")} x{sku.get("capacity", 1)}"]', f"  {entry} --> apim"]
     accounts = {a["inputs"]["accountName"]: a["inputs"] for a in of["cognitiveservices:Account"]}
@@ -200,12 +191,6 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
     if any(a["inputs"].get("kind") == "ContentSafety" for a in of["cognitiveservices:Account"]):
         lines.append('  safety["Azure AI Content Safety"]')
     return list(dict.fromkeys(lines))
-
-
-def _is_apim_service(resource: Mapping[str, Any]) -> bool:
-    kind = str(resource["type"]).removeprefix("azure-native:")
-    generic_service = kind == "resources:Resource" and resource["inputs"].get("resourceType") == "service"
-    return kind == "apimanagement:ApiManagementService" or generic_service
 
 
 def _routed_pool(policy: str) -> str | None:

@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-GENERIC = "azure-native:resources:Resource"
+from policies.rules.typed_view import SERVICE, typed_type
+
 # Minutes to create, by type token. Sources: "Create an API Management instance" (classic: 30-40 minutes to
 # create and activate; in a VNet, community reports reach 45-75); "Inject ... Premium v2 tier" (v2 tiers are
 # created "in minutes": 15 is an estimate that leaves room); Application Gateway FAQ ("about five to six
@@ -54,9 +55,7 @@ class CriticalPath:
 
 def minutes_for(resource: Mapping[str, Any]) -> float:
     type_token, inputs = resource["type"], resource["inputs"]
-    if type_token == "azure-native:apimanagement:ApiManagementService":
-        return APIM_MINUTES["classic"]
-    if type_token == GENERIC and inputs.get("resourceType") == "service":
+    if typed_type(type_token, inputs) == SERVICE:
         sku = str((inputs.get("sku") or {}).get("name", ""))
         return APIM_MINUTES["v2" if sku.endswith("V2") else "classic"]
     if type_token == "time:index/sleep:Sleep":

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.list_prices import LIST_PRICES, PRICES_AS_OF, USAGE_ONLY
+from policies.rules.typed_view import typed_props, typed_type
 
 _PREFIX = "azure-native:"
 # Log alert price by evaluation frequency: a rule is billed at the tier of the next longer frequency Azure prices.
@@ -27,18 +28,11 @@ class CostLine:
         return self.quantity * prices[self.price_key]
 
 
-def _type(resource: Mapping[str, Any]) -> str:
-    token = str(resource["type"]).removeprefix(_PREFIX)
-    if token == "resources:Resource":
-        return f"generic:{resource['inputs'].get('resourceType')}"
-    return token
-
-
-def _apim_lines(inputs: Mapping[str, Any], properties: Mapping[str, Any]) -> Iterable[CostLine]:
-    sku = inputs.get("sku") or {}
+def _apim_lines(service: Mapping[str, Any]) -> Iterable[CostLine]:
+    sku = service.get("sku") or {}
     name, units = sku.get("name", ""), int(sku.get("capacity", 1))
     yield CostLine(f"API Management {name}, {units} unit(s)", f"apim.{name}", units)
-    for location in properties.get("additionalLocations") or []:
+    for location in service.get("additionalLocations") or []:
         extra = int((location.get("sku") or {}).get("capacity", 1))
         yield CostLine(f"API Management {name}, {extra} unit(s) in {location.get('location')}", f"apim.{name}", extra)
 
@@ -64,11 +58,11 @@ def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
     lines: list[CostLine] = []
     counts: dict[str, int] = {}
     for resource in resources:
-        kind, inputs = _type(resource), resource["inputs"]
+        # A service declared at a newer API version (generic resource) is priced like the typed one it is.
+        kind = typed_type(resource["type"], resource["inputs"]).removeprefix(_PREFIX)
+        inputs = typed_props(resource["type"], resource["inputs"])
         if kind == "apimanagement:ApiManagementService":
-            lines += _apim_lines(inputs, inputs)
-        elif kind == "generic:service":
-            lines += _apim_lines(inputs, inputs.get("properties") or {})
+            lines += _apim_lines(inputs)
         elif kind == "network:ApplicationGateway":
             lines.append(CostLine("Application Gateway WAF_v2", "appGateway.WAF_v2", 1))
             # Autoscale reserves its minimum; a fixed-size gateway reserves all its instances.

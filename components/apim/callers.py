@@ -36,17 +36,6 @@ def content_safety_context(settings: ContentSafetySettings | None) -> dict[str, 
     return {"shield_prompt": settings.shield_prompt, "categories": dict(settings.categories)}
 
 
-def effective_limits(team: TeamSettings, products: Mapping[str, ProductSettings]) -> LimitSettings:
-    """A team's own limits if it sets any, else its product's."""
-    return team if team.limited else products[team.product]
-
-
-def effective_content_safety(
-    team: TeamSettings, products: Mapping[str, ProductSettings]
-) -> ContentSafetySettings | None:
-    return team.content_safety if team.content_safety is not None else products[team.product].content_safety
-
-
 def product_policy_context(
     product_name: str, product: ProductSettings, teams: Mapping[str, TeamSettings]
 ) -> dict[str, Any]:
@@ -64,8 +53,8 @@ def product_policy_context(
             {
                 "name": name,
                 "subscription_id": team_subscription_id(name),
-                "limits": limits_context(effective_limits(team, {product_name: product})),
-                "content_safety": content_safety_context(effective_content_safety(team, {product_name: product})),
+                "limits": limits_context(team.effective_limits({product_name: product})),
+                "content_safety": content_safety_context(team.effective_content_safety({product_name: product})),
             }
             for name, team in own
         ],
@@ -87,8 +76,8 @@ def entra_teams_context(
             # Lower-cased, as the policy lower-cases the token's client app claim before comparing.
             "client_app_ids": [app.lower() for app in team.entra.client_app_ids],
             "required_roles": list(team.entra.required_roles),
-            "limits": limits_context(effective_limits(team, products)),
-            "content_safety": content_safety_context(effective_content_safety(team, products)),
+            "limits": limits_context(team.effective_limits(products)),
+            "content_safety": content_safety_context(team.effective_content_safety(products)),
         }
         for name, team in sorted(teams.items())
         if team.entra is not None

@@ -220,12 +220,16 @@ class Alerts(pulumi.ComponentResource):
             **common,
         )
 
+    def _team_products(self) -> dict[str, str]:
+        """Each team's product: a call with a team's Entra ID token carries no product of its own."""
+        return {name: team.product for name, team in self._args.teams.items()}
+
     def _chargeback_functions(self) -> None:
         """Saved functions in the workspace, for any month: AoaiGatewayChargeback(1) is last month's bill."""
         args = self._args
         # A workspace's name is the last segment of its id; deriving it keeps the dependency on the workspace.
         workspace_name = pulumi.Output.from_input(args.workspace_id).apply(lambda ws: ws.rsplit("/", 1)[-1])
-        team_products = {name: team.product for name, team in args.teams.items()}
+        team_products = self._team_products()
         queries = {
             CHARGEBACK_FUNCTION: (
                 "Chargeback: tokens and cost per team, product and model (token metrics)",
@@ -279,7 +283,7 @@ class Alerts(pulumi.ComponentResource):
                     products=args.products,
                     deployment_prices=args.deployment_prices,
                     deployment_models=args.deployment_models,
-                    team_products={name: team.product for name, team in args.teams.items()},
+                    team_products=self._team_products(),
                     team_header=CLIENT_HEADERS["team"],
                     currency=args.currency,
                     token_metric_namespace=args.token_metric_namespace,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -263,6 +264,14 @@ class TeamSettings(LimitSettings):
     content_safety: ContentSafetySettings | None = Field(
         None, description="Content filtering for this team's calls (omit to follow its product)."
     )
+
+    def effective_limits(self, products: Mapping[str, ProductSettings]) -> LimitSettings:
+        """The team's own limits if it sets any, else its product's."""
+        return self if self.limited else products[self.product]
+
+    def effective_content_safety(self, products: Mapping[str, ProductSettings]) -> ContentSafetySettings | None:
+        """The team's own content filtering if it sets one, else its product's."""
+        return self.content_safety if self.content_safety is not None else products[self.product].content_safety
 
 
 # ---------------------------------------------------------------- network and edge

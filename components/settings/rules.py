@@ -263,13 +263,13 @@ def _budgets(s: Settings) -> None:
     """A budget alert that the limits can never reach would never fire: refuse it with the ceiling."""
     price = dearest_price_per_1k(s.openai_backends, s.pricing)
     for name, team in sorted(s.teams.items()):
-        cap = monthly_spend_cap(team if team.limited else s.products[team.product], price)
+        cap = monthly_spend_cap(team.effective_limits(s.products), price)
         _reachable(f"teams.{name}.monthlyBudget", team.monthly_budget, cap, s.currency)
     for name, product in sorted(s.products.items()):
         # The product's spend is its default subscription's plus that of the teams on it.
         callers = [monthly_spend_cap(product, price)]
         callers += [
-            monthly_spend_cap(team if team.limited else product, price)
+            monthly_spend_cap(team.effective_limits(s.products), price)
             for team in s.teams.values()
             if team.product == name
         ]
