@@ -98,8 +98,7 @@ openai = OpenAiBackends(
         workspace_id=monitoring.workspace_id,
         disable_local_auth=settings.auth_mode == "managedIdentity",
         public_network_access=settings.network.public_endpoints,
-        private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
-        private_dns_zone_id=network.openai_dns_zone_id if network else None,
+        private_link=network.private_link("openai") if network else None,
         private_endpoint_location=settings.location,
         protect=settings.protect_resources,
     ),
@@ -127,8 +126,7 @@ secrets = Secrets(
         soft_delete_retention_days=90 if settings.is_prod else 7,
         # dev must stay re-creatable under the same name; prod keeps deleted secrets recoverable.
         purge_protection=settings.is_prod,
-        private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
-        private_dns_zone_id=network.key_vault_dns_zone_id if network else None,
+        private_link=network.private_link("key-vault") if network else None,
         protect=settings.protect_resources,
     ),
 )
@@ -143,8 +141,7 @@ content_safety = (
             tags=tags,
             workspace_id=monitoring.workspace_id,
             public_network_access=settings.network.public_endpoints,
-            private_endpoint_subnet_id=network.private_endpoint_subnet_id if network else None,
-            private_dns_zone_id=network.cognitive_services_dns_zone_id if network else None,
+            private_link=network.private_link("cognitive-services") if network else None,
             protect=settings.protect_resources,
         ),
     )

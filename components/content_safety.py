@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_azure_native.cognitiveservices as cognitiveservices
 
-from components.shared import diagnostic_setting, private_endpoint
+from components.shared import PrivateLink, ai_account, diagnostic_setting, private_endpoint
 
 
 @dataclass
@@ -19,8 +18,7 @@ class ContentSafetyArgs:
     tags: dict[str, str]
     workspace_id: pulumi.Input[str]
     public_network_access: bool = False
-    private_endpoint_subnet_id: pulumi.Input[str] | None = None
-    private_dns_zone_id: pulumi.Input[str] | None = None
+    private_link: PrivateLink | None = None
     protect: bool = False
 
 
@@ -30,39 +28,26 @@ class ContentSafety(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ContentSafetyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:guardrails:ContentSafety", name, None, opts)
-        private = not args.public_network_access
-        account = cognitiveservices.Account(
+        # APIM signs in with its managed identity (Cognitive Services User): local auth stays off, no keys to leak.
+        account = ai_account(
             f"{name}-account",
             account_name=args.account_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
             kind="ContentSafety",
-            sku=cognitiveservices.SkuArgs(name="S0"),
-            identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
-            properties=cognitiveservices.AccountPropertiesArgs(
-                # Entra ID tokens and private endpoints both need a custom subdomain.
-                custom_sub_domain_name=args.account_name,
-                # APIM signs in with its managed identity (Cognitive Services User): no keys to leak.
-                disable_local_auth=True,
-                public_network_access="Disabled" if private else "Enabled",
-                network_acls=cognitiveservices.NetworkRuleSetArgs(
-                    default_action="Deny" if private else "Allow", bypass="AzureServices"
-                ),
-                restrict_outbound_network_access=True,
-                allowed_fqdn_list=[],
-            ),
+            location=args.location,
+            resource_group_name=args.resource_group_name,
             tags=args.tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            private=not args.public_network_access,
+            parent=self,
+            protect=args.protect,
         )
         diagnostic_setting(f"{name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self)
-        if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
+        if args.private_link is not None:
             private_endpoint(
                 f"{name}-pe",
                 target_name=args.account_name,
                 target_id=account.id,
                 group_id="account",
-                subnet_id=args.private_endpoint_subnet_id,
-                dns_zone_id=args.private_dns_zone_id,
+                link=args.private_link,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 tags=args.tags,

@@ -14,7 +14,7 @@ from components.apim.tiers import V2_INJECTION_DELEGATION, is_v2
 from components.naming import Namer
 from components.nsg_rules import NsgRule
 from components.settings.models import NetworkSettings
-from components.shared import diagnostic_setting
+from components.shared import PrivateLink, diagnostic_setting
 
 OPENAI_DNS_ZONE = "privatelink.openai.azure.com"
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
@@ -175,6 +175,7 @@ class Network(pulumi.ComponentResource):
         zone = zone_resources.get("cognitive-services")
         self.cognitive_services_dns_zone_id = zone.id if zone is not None else None
         self.apim_dns_zone_names = {role: zone.name for role, zone in apim_zones.items()}
+        self._zone_ids = {key: zone.id for key, zone in zone_resources.items()}
         self.register_outputs(
             {
                 "vnetId": self.vnet_id,
@@ -186,6 +187,11 @@ class Network(pulumi.ComponentResource):
                 "apimDnsZoneNames": self.apim_dns_zone_names,
             }
         )
+
+    def private_link(self, zone: str) -> PrivateLink:
+        """Where the private endpoint of a resource that resolves through `zone` (openai, key-vault,
+        cognitive-services) goes."""
+        return PrivateLink(subnet_id=self.private_endpoint_subnet_id, dns_zone_id=self._zone_ids[zone])
 
     def _linked_zone(
         self,

@@ -9,7 +9,7 @@ import pulumi
 import pulumi_azure_native.cognitiveservices as cognitiveservices
 
 from components.settings.models import OpenAiBackendSettings
-from components.shared import diagnostic_setting, private_endpoint
+from components.shared import PrivateLink, ai_account, diagnostic_setting, private_endpoint
 
 
 @dataclass
@@ -22,8 +22,7 @@ class OpenAiBackendsArgs:
     # Keys exist only for the api-key mode; with managed identity local auth is switched off.
     disable_local_auth: bool = True
     public_network_access: bool = False
-    private_endpoint_subnet_id: pulumi.Input[str] | None = None
-    private_dns_zone_id: pulumi.Input[str] | None = None
+    private_link: PrivateLink | None = None
     # A private endpoint lives in its VNet's region, whatever region the account is in.
     private_endpoint_location: str = ""
     protect: bool = False
@@ -46,46 +45,33 @@ class OpenAiBackends(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: OpenAiBackendsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("aoai-gateway:openai:OpenAiBackends", name, None, opts)
-        private = not args.public_network_access
         self.accounts = {}
         self.keys = {}
         for backend_name, backend in sorted(args.backends.items()):
             account_name = args.account_names[backend_name]
-            account = cognitiveservices.Account(
+            account = ai_account(
                 f"{name}-{backend_name}",
                 account_name=account_name,
-                resource_group_name=args.resource_group_name,
-                location=backend.location,
                 kind="OpenAI",
-                sku=cognitiveservices.SkuArgs(name="S0"),
-                identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
-                properties=cognitiveservices.AccountPropertiesArgs(
-                    # Entra ID tokens and private endpoints both need a custom subdomain.
-                    custom_sub_domain_name=account_name,
-                    disable_local_auth=args.disable_local_auth,
-                    public_network_access="Disabled" if private else "Enabled",
-                    network_acls=cognitiveservices.NetworkRuleSetArgs(
-                        default_action="Deny" if private else "Allow",
-                        bypass="AzureServices",
-                    ),
-                    restrict_outbound_network_access=True,
-                    allowed_fqdn_list=[],
-                ),
+                location=backend.location,
+                resource_group_name=args.resource_group_name,
                 tags=args.tags,
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+                private=not args.public_network_access,
+                parent=self,
+                protect=args.protect,
+                disable_local_auth=args.disable_local_auth,
             )
             self._deployments(f"{name}-{backend_name}", account, backend, args)
             diagnostic_setting(
                 f"{name}-{backend_name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self
             )
-            if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
+            if args.private_link is not None:
                 private_endpoint(
                     f"{name}-{backend_name}-pe",
                     target_name=account_name,
                     target_id=account.id,
                     group_id="account",
-                    subnet_id=args.private_endpoint_subnet_id,
-                    dns_zone_id=args.private_dns_zone_id,
+                    link=args.private_link,
                     resource_group_name=args.resource_group_name,
                     location=args.private_endpoint_location,
                     tags=args.tags,

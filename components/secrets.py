@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native.keyvault as keyvault
 
-from components.shared import diagnostic_setting, private_endpoint
+from components.shared import PrivateLink, diagnostic_setting, private_endpoint
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,7 @@ class SecretsArgs:
     soft_delete_retention_days: int = 90
     # Irreversible: once on, a deleted vault's name stays taken for the retention period.
     purge_protection: bool = True
-    private_endpoint_subnet_id: pulumi.Input[str] | None = None
-    private_dns_zone_id: pulumi.Input[str] | None = None
+    private_link: PrivateLink | None = None
     protect: bool = False
 
 
@@ -100,14 +99,13 @@ class Secrets(pulumi.ComponentResource):
             )
             self.stored[secret_name] = StoredSecret(id=stored.id, uri=stored.properties.secret_uri)
         diagnostic_setting(f"{name}-vault-diag", target_id=vault.id, workspace_id=args.workspace_id, parent=self)
-        if args.private_endpoint_subnet_id is not None and args.private_dns_zone_id is not None:
+        if args.private_link is not None:
             private_endpoint(
                 f"{name}-vault-pe",
                 target_name=args.vault_name,
                 target_id=vault.id,
                 group_id="vault",
-                subnet_id=args.private_endpoint_subnet_id,
-                dns_zone_id=args.private_dns_zone_id,
+                link=args.private_link,
                 resource_group_name=args.resource_group_name,
                 location=args.location,
                 tags=args.tags,

@@ -1,11 +1,14 @@
-"""Cross-cutting shapes every component uses the same way: role assignments, diagnostic settings, private endpoints."""
+"""Cross-cutting shapes every component uses the same way: role assignments, diagnostic settings, private endpoints,
+hardened Azure AI accounts."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
+import pulumi_azure_native.cognitiveservices as cognitiveservices
 import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 import pulumiverse_time
@@ -99,14 +102,22 @@ def diagnostic_setting(
     )
 
 
+@dataclass(frozen=True)
+class PrivateLink:
+    """Where a resource's private endpoint goes: the endpoints' subnet, and the private DNS zone that resolves the
+    resource's name to the endpoint."""
+
+    subnet_id: pulumi.Input[str]
+    dns_zone_id: pulumi.Input[str]
+
+
 def private_endpoint(
     name: str,
     *,
     target_name: str,
     target_id: pulumi.Input[str],
     group_id: str,
-    subnet_id: pulumi.Input[str],
-    dns_zone_id: pulumi.Input[str],
+    link: PrivateLink,
     resource_group_name: pulumi.Input[str],
     location: str,
     tags: dict[str, str],
@@ -119,7 +130,7 @@ def private_endpoint(
         private_endpoint_name=endpoint_name,
         resource_group_name=resource_group_name,
         location=location,
-        subnet=network.SubnetArgs(id=subnet_id),
+        subnet=network.SubnetArgs(id=link.subnet_id),
         custom_network_interface_name=f"{endpoint_name}-nic",
         private_link_service_connections=[
             network.PrivateLinkServiceConnectionArgs(
@@ -134,8 +145,49 @@ def private_endpoint(
         private_dns_zone_group_name="default",
         private_endpoint_name=endpoint.name,
         resource_group_name=resource_group_name,
-        private_dns_zone_configs=[network.PrivateDnsZoneConfigArgs(name=group_id, private_dns_zone_id=dns_zone_id)],
+        private_dns_zone_configs=[
+            network.PrivateDnsZoneConfigArgs(name=group_id, private_dns_zone_id=link.dns_zone_id)
+        ],
         # A sibling of the endpoint, so depending on the component also waits for the DNS record.
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return endpoint
+
+
+def ai_account(
+    name: str,
+    *,
+    account_name: str,
+    kind: str,
+    location: str,
+    resource_group_name: pulumi.Input[str],
+    tags: dict[str, str],
+    private: bool,
+    parent: pulumi.Resource,
+    protect: bool,
+    disable_local_auth: bool = True,
+) -> cognitiveservices.Account:
+    """An Azure AI services account (OpenAI, Content Safety) hardened the same way whatever its kind: a system
+    identity, Entra ID sign-in, no outbound calls, and reachable only through its private endpoint when `private`."""
+    return cognitiveservices.Account(
+        name,
+        account_name=account_name,
+        resource_group_name=resource_group_name,
+        location=location,
+        kind=kind,
+        sku=cognitiveservices.SkuArgs(name="S0"),
+        identity=cognitiveservices.IdentityArgs(type=cognitiveservices.ResourceIdentityType.SYSTEM_ASSIGNED),
+        properties=cognitiveservices.AccountPropertiesArgs(
+            # Entra ID tokens and private endpoints both need a custom subdomain.
+            custom_sub_domain_name=account_name,
+            disable_local_auth=disable_local_auth,
+            public_network_access="Disabled" if private else "Enabled",
+            network_acls=cognitiveservices.NetworkRuleSetArgs(
+                default_action="Deny" if private else "Allow", bypass="AzureServices"
+            ),
+            restrict_outbound_network_access=True,
+            allowed_fqdn_list=[],
+        ),
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect),
+    )
