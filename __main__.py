@@ -28,6 +28,7 @@ from components.outputs import (
 )
 from components.secrets import Secrets, SecretsArgs, SecretValue
 from components.settings import PROJECT, load_settings
+from components.shared import Placement
 
 scope = deployment_scope()
 settings = load_settings(scope.subscription_id)
@@ -57,21 +58,18 @@ foundation = Foundation(
     ),
 )
 rg = foundation.resource_group_name
+placement = Placement(resource_group_name=rg, location=settings.location, tags=tags)
 
 monitoring = Monitoring(
     "monitoring",
-    MonitoringArgs(
-        resource_group_name=rg, location=settings.location, tags=tags, settings=settings.monitoring, namer=namer
-    ),
+    MonitoringArgs(placement=placement, settings=settings.monitoring, namer=namer),
 )
 
 network = (
     Network(
         "network",
         NetworkArgs(
-            resource_group_name=rg,
-            location=settings.location,
-            tags=tags,
+            placement=placement,
             settings=settings.network,
             namer=namer,
             apim_virtual_network_type=settings.apim.virtual_network_type,
@@ -93,13 +91,11 @@ openai = OpenAiBackends(
             name: namer.name("openai", name, location=backend.location)
             for name, backend in settings.openai_backends.items()
         },
-        resource_group_name=rg,
-        tags=tags,
+        placement=placement,
         workspace_id=monitoring.workspace_id,
         disable_local_auth=settings.auth_mode == "managedIdentity",
         public_network_access=settings.network.public_endpoints,
         private_link=network.private_link("openai") if network else None,
-        private_endpoint_location=settings.location,
         protect=settings.protect_resources,
     ),
 )
@@ -108,10 +104,8 @@ secrets = Secrets(
     "secrets",
     SecretsArgs(
         vault_name=namer.name("key_vault"),
-        resource_group_name=rg,
-        location=settings.location,
+        placement=placement,
         tenant_id=scope.tenant_id,
-        tags=tags,
         workspace_id=monitoring.workspace_id,
         secrets={
             APP_INSIGHTS_NAMED_VALUE: SecretValue(
@@ -136,9 +130,7 @@ content_safety = (
         "content-safety",
         ContentSafetyArgs(
             account_name=namer.name("content_safety"),
-            resource_group_name=rg,
-            location=settings.location,
-            tags=tags,
+            placement=placement,
             workspace_id=monitoring.workspace_id,
             public_network_access=settings.network.public_endpoints,
             private_link=network.private_link("cognitive-services") if network else None,
@@ -153,9 +145,7 @@ gateway = Gateway(
     "gateway",
     GatewayArgs(
         service_name=apim_name,
-        resource_group_name=rg,
-        location=settings.location,
-        tags=tags,
+        placement=placement,
         subscription_id=scope.subscription_id,
         apim=settings.apim,
         auth_mode=settings.auth_mode,
@@ -195,9 +185,7 @@ edge = (
     Edge(
         "edge",
         EdgeArgs(
-            resource_group_name=rg,
-            location=settings.location,
-            tags=tags,
+            placement=placement,
             settings=settings.edge,
             namer=namer,
             subnet_id=network.app_gateway_subnet_id,
@@ -216,9 +204,7 @@ edge = (
 alerts = Alerts(
     "alerts",
     AlertsArgs(
-        resource_group_name=rg,
-        location=settings.location,
-        tags=tags,
+        placement=placement,
         thresholds=settings.monitoring.thresholds,
         namer=namer,
         action_group_id=monitoring.action_group_id,

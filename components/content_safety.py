@@ -7,15 +7,13 @@ from dataclasses import dataclass
 
 import pulumi
 
-from components.shared import PrivateLink, ai_account, diagnostic_setting, private_endpoint
+from components.shared import Placement, PrivateLink, ai_account, diagnostic_setting, private_endpoint
 
 
 @dataclass
 class ContentSafetyArgs:
     account_name: str
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: Placement
     workspace_id: pulumi.Input[str]
     public_network_access: bool = False
     private_link: PrivateLink | None = None
@@ -33,9 +31,9 @@ class ContentSafety(pulumi.ComponentResource):
             f"{name}-account",
             account_name=args.account_name,
             kind="ContentSafety",
-            location=args.location,
-            resource_group_name=args.resource_group_name,
-            tags=args.tags,
+            location=args.placement.location,
+            resource_group_name=args.placement.resource_group_name,
+            tags=args.placement.tags,
             private=not args.public_network_access,
             parent=self,
             protect=args.protect,
@@ -48,9 +46,9 @@ class ContentSafety(pulumi.ComponentResource):
                 target_id=account.id,
                 group_id="account",
                 link=args.private_link,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                tags=args.tags,
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
+                tags=args.placement.tags,
                 parent=self,
             )
         self.account_id = account.id

@@ -39,9 +39,7 @@ _PROBE = "apim-status"
 
 @dataclass
 class EdgeArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: shared.Placement
     settings: EdgeSettings
     namer: Namer
     subnet_id: pulumi.Input[str]
@@ -114,9 +112,9 @@ class Edge(pulumi.ComponentResource):
             identity = managedidentity.UserAssignedIdentity(
                 f"{name}-identity",
                 resource_name_=namer.name("user_identity", "agw"),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                tags=args.tags,
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
+                tags=args.placement.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             secrets_user = shared.role_assignment(
@@ -139,8 +137,8 @@ class Edge(pulumi.ComponentResource):
         public_ip = network.PublicIPAddress(
             f"{name}-pip",
             public_ip_address_name=pip_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static",
             public_ip_address_version="IPv4",
@@ -149,7 +147,7 @@ class Edge(pulumi.ComponentResource):
             zones=zones,
             # Clients' DNS points settings.host_name at this label (CNAME) or at the address.
             dns_settings=network.PublicIPAddressDnsSettingsArgs(domain_name_label=f"{pip_name}-{namer.suffix}".lower()),
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -157,8 +155,8 @@ class Edge(pulumi.ComponentResource):
         waf = network.WebApplicationFirewallPolicy(
             f"{name}-waf",
             policy_name=namer.name("waf_policy"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             policy_settings=network.PolicySettingsArgs(
                 state="Enabled",
                 mode=settings.waf_mode,
@@ -196,7 +194,7 @@ class Edge(pulumi.ComponentResource):
                 # Prompts are full of code, SQL and shell: without these, Prevention blocks ordinary requests.
                 exclusions=prompt_exclusions(settings.rule_set, settings.exclusion_groups),
             ),
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -205,7 +203,7 @@ class Edge(pulumi.ComponentResource):
             "/subscriptions/",
             args.subscription_id,
             "/resourceGroups/",
-            args.resource_group_name,
+            args.placement.resource_group_name,
             "/providers/Microsoft.Network/applicationGateways/",
             gateway_name,
         )
@@ -220,8 +218,8 @@ class Edge(pulumi.ComponentResource):
         gateway = network.ApplicationGateway(
             f"{name}-agw",
             application_gateway_name=gateway_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             sku=network.ApplicationGatewaySkuArgs(name="WAF_v2", tier="WAF_v2"),
             autoscale_configuration=network.ApplicationGatewayAutoscaleConfigurationArgs(
                 min_capacity=settings.min_capacity, max_capacity=settings.max_capacity
@@ -333,7 +331,7 @@ class Edge(pulumi.ComponentResource):
                     redirect_configuration=child("redirectConfigurations", _REDIRECT),
                 ),
             ],
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=granted),
         )
         if args.workspace_id is not None:

@@ -14,7 +14,7 @@ from components.apim.tiers import V2_INJECTION_DELEGATION, is_v2
 from components.naming import Namer
 from components.nsg_rules import NsgRule
 from components.settings.models import NetworkSettings
-from components.shared import PrivateLink, diagnostic_setting
+from components.shared import Placement, PrivateLink, diagnostic_setting
 
 OPENAI_DNS_ZONE = "privatelink.openai.azure.com"
 KEY_VAULT_DNS_ZONE = "privatelink.vaultcore.azure.net"
@@ -24,9 +24,7 @@ COGNITIVE_SERVICES_DNS_ZONE = "privatelink.cognitiveservices.azure.com"
 
 @dataclass
 class NetworkArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: Placement
     settings: NetworkSettings
     namer: Namer
     apim_virtual_network_type: str
@@ -79,11 +77,11 @@ class Network(pulumi.ComponentResource):
         vnet = network.VirtualNetwork(
             f"{name}-vnet",
             virtual_network_name=namer.name("virtual_network"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             address_space=network.AddressSpaceArgs(address_prefixes=[args.settings.address_space]),
             # Subnets are separate resources; azure-native keeps them when the VNet itself is updated.
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -109,10 +107,10 @@ class Network(pulumi.ComponentResource):
             nsg = network.NetworkSecurityGroup(
                 f"{name}-nsg-{key}",
                 network_security_group_name=namer.name("nsg", instance),
-                resource_group_name=args.resource_group_name,
-                location=args.location,
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
                 security_rules=security_rules(rules, by_name, args.apim_virtual_network_type),
-                tags=args.tags,
+                tags=args.placement.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
             if args.workspace_id is not None:
@@ -127,7 +125,7 @@ class Network(pulumi.ComponentResource):
             subnet = network.Subnet(
                 f"{name}-snet-{key}",
                 subnet_name=namer.name("subnet", instance),
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 virtual_network_name=vnet.name,
                 address_prefix=prefix,
                 network_security_group=network.NetworkSecurityGroupArgs(id=nsg.id),
@@ -204,22 +202,22 @@ class Network(pulumi.ComponentResource):
         zone = privatedns.PrivateZone(
             name,
             private_zone_name=zone_name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             location="global",
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )
         privatedns.VirtualNetworkLink(
             f"{name}-link",
             virtual_network_link_name=args.namer.name("private_dns_link"),
             private_zone_name=zone.name,
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             location="global",
             virtual_network=privatedns.SubResourceArgs(id=vnet.id),
             # Records come from private endpoint zone groups and ApimPrivateDns, never from VM auto-registration.
             registration_enabled=False,
             resolution_policy=resolution_policy,
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=zone),
         )
         return zone

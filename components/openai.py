@@ -9,22 +9,19 @@ import pulumi
 import pulumi_azure_native.cognitiveservices as cognitiveservices
 
 from components.settings.models import OpenAiBackendSettings
-from components.shared import PrivateLink, ai_account, diagnostic_setting, private_endpoint
+from components.shared import Placement, PrivateLink, ai_account, diagnostic_setting, private_endpoint
 
 
 @dataclass
 class OpenAiBackendsArgs:
     backends: Mapping[str, OpenAiBackendSettings]
     account_names: Mapping[str, str]
-    resource_group_name: pulumi.Input[str]
-    tags: dict[str, str]
+    placement: Placement
     workspace_id: pulumi.Input[str]
     # Keys exist only for the api-key mode; with managed identity local auth is switched off.
     disable_local_auth: bool = True
     public_network_access: bool = False
     private_link: PrivateLink | None = None
-    # A private endpoint lives in its VNet's region, whatever region the account is in.
-    private_endpoint_location: str = ""
     protect: bool = False
 
 
@@ -54,8 +51,8 @@ class OpenAiBackends(pulumi.ComponentResource):
                 account_name=account_name,
                 kind="OpenAI",
                 location=backend.location,
-                resource_group_name=args.resource_group_name,
-                tags=args.tags,
+                resource_group_name=args.placement.resource_group_name,
+                tags=args.placement.tags,
                 private=not args.public_network_access,
                 parent=self,
                 protect=args.protect,
@@ -72,9 +69,9 @@ class OpenAiBackends(pulumi.ComponentResource):
                     target_id=account.id,
                     group_id="account",
                     link=args.private_link,
-                    resource_group_name=args.resource_group_name,
-                    location=args.private_endpoint_location,
-                    tags=args.tags,
+                    resource_group_name=args.placement.resource_group_name,
+                    location=args.placement.location,
+                    tags=args.placement.tags,
                     parent=self,
                 )
             self.accounts[backend_name] = OpenAiAccount(
@@ -86,7 +83,7 @@ class OpenAiBackends(pulumi.ComponentResource):
             if not args.disable_local_auth:
                 keys = cognitiveservices.list_account_keys_output(
                     account_name=account.name,
-                    resource_group_name=args.resource_group_name,
+                    resource_group_name=args.placement.resource_group_name,
                     opts=pulumi.InvokeOutputOptions(parent=self),
                 )
                 self.keys[backend_name] = pulumi.Output.secret(keys.key1).apply(lambda key: key or "")
@@ -106,7 +103,7 @@ class OpenAiBackends(pulumi.ComponentResource):
                 f"{prefix}-{deployment_name}",
                 deployment_name=deployment_name,
                 account_name=account.name,
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 sku=cognitiveservices.SkuArgs(name=deployment.sku, capacity=deployment.capacity),
                 properties=cognitiveservices.DeploymentPropertiesArgs(
                     model=cognitiveservices.DeploymentModelArgs(
@@ -115,6 +112,6 @@ class OpenAiBackends(pulumi.ComponentResource):
                     version_upgrade_option=deployment.version_upgrade_option,
                     rai_policy_name=deployment.content_filter,
                 ),
-                tags=args.tags,
+                tags=args.placement.tags,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
             )

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_azure_native.keyvault as keyvault
 
-from components.shared import PrivateLink, diagnostic_setting, private_endpoint
+from components.shared import Placement, PrivateLink, diagnostic_setting, private_endpoint
 
 
 @dataclass(frozen=True)
@@ -30,10 +30,8 @@ class StoredSecret:
 @dataclass
 class SecretsArgs:
     vault_name: str
-    resource_group_name: pulumi.Input[str]
-    location: str
+    placement: Placement
     tenant_id: pulumi.Input[str]
-    tags: dict[str, str]
     workspace_id: pulumi.Input[str]
     secrets: Mapping[str, SecretValue] = field(default_factory=dict)
     public_network_access: bool = False
@@ -58,9 +56,9 @@ class Secrets(pulumi.ComponentResource):
         vault = keyvault.Vault(
             f"{name}-vault",
             vault_name=args.vault_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
-            tags=args.tags,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
+            tags=args.placement.tags,
             properties=keyvault.VaultPropertiesArgs(
                 tenant_id=args.tenant_id,
                 sku=keyvault.SkuArgs(family=keyvault.SkuFamily.A, name=keyvault.SkuName.STANDARD),
@@ -88,8 +86,8 @@ class Secrets(pulumi.ComponentResource):
                 f"{name}-{secret_name}",
                 secret_name=secret_name,
                 vault_name=vault.name,
-                resource_group_name=args.resource_group_name,
-                tags=args.tags,
+                resource_group_name=args.placement.resource_group_name,
+                tags=args.placement.tags,
                 properties=keyvault.SecretPropertiesArgs(
                     value=pulumi.Output.secret(secret.value),
                     content_type=secret.content_type,
@@ -106,9 +104,9 @@ class Secrets(pulumi.ComponentResource):
                 target_id=vault.id,
                 group_id="vault",
                 link=args.private_link,
-                resource_group_name=args.resource_group_name,
-                location=args.location,
-                tags=args.tags,
+                resource_group_name=args.placement.resource_group_name,
+                location=args.placement.location,
+                tags=args.placement.tags,
                 parent=self,
             )
         self.vault_id = vault.id

@@ -103,6 +103,15 @@ def diagnostic_setting(
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a component's resources go and how they are labelled: every component is given the same three."""
+
+    resource_group_name: pulumi.Input[str]
+    location: str
+    tags: dict[str, str]
+
+
+@dataclass(frozen=True)
 class PrivateLink:
     """Where a resource's private endpoint goes: the endpoints' subnet, and the private DNS zone that resolves the
     resource's name to the endpoint."""

@@ -18,6 +18,7 @@ from components.observability.alerts import Alerts, AlertsArgs
 from components.observability.kql import kql_real, kql_string, price_table, spend_pace_query
 from components.outputs import deployment_models, deployment_prices
 from components.settings import Settings
+from components.shared import Placement
 from offline.engine import PlanResult, run_program
 from offline.mocks import SUBSCRIPTION_ID
 from tests.conftest import of_type, with_overrides
@@ -169,9 +170,7 @@ def namer_for(settings: Settings, stack: str = "prod") -> Namer:
 
 def alerts_args(settings: Settings, **overrides: Any) -> AlertsArgs:
     args = AlertsArgs(
-        resource_group_name="rg-test",
-        location=settings.location,
-        tags=TAGS,
+        placement=Placement(resource_group_name="rg-test", location=settings.location, tags=TAGS),
         thresholds=settings.monitoring.thresholds,
         namer=namer_for(settings),
         action_group_id=ACTION_GROUP_ID,

@@ -10,6 +10,7 @@ import pytest
 from components.edge import APIM_STATUS_PATH, SSL_POLICY, Edge, EdgeArgs
 from components.naming import Namer
 from components.settings import Settings
+from components.shared import Placement
 from offline.engine import PlanResult, run_program
 from offline.mocks import fake_guid
 from tests.conftest import of_type, with_overrides
@@ -35,9 +36,7 @@ def _run(stack: str, settings: Settings, *, zone_redundant: bool, config: dict[s
         edge = Edge(
             "edge",
             EdgeArgs(
-                resource_group_name=GROUP,
-                location=settings.location,
-                tags=TAGS,
+                placement=Placement(resource_group_name=GROUP, location=settings.location, tags=TAGS),
                 settings=settings.edge,
                 namer=namer,
                 subnet_id=SUBNET_ID,

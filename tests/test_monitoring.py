@@ -17,6 +17,7 @@ from components.observability.monitoring import (
     email_receiver_name,
 )
 from components.settings import ConfigError
+from components.shared import Placement
 from offline.engine import PlanResult, run_program
 from offline.mocks import SECRET
 from tests.conftest import of_type, with_overrides
@@ -36,9 +37,7 @@ def monitoring_plan(stack: str, webhook: str | None = None) -> PlanResult:
         monitoring = Monitoring(
             "monitoring",
             MonitoringArgs(
-                resource_group_name="rg-test",
-                location=settings.location,
-                tags=TAGS,
+                placement=Placement(resource_group_name="rg-test", location=settings.location, tags=TAGS),
                 settings=settings.monitoring,
                 namer=namer,
             ),

@@ -19,6 +19,7 @@ from components.network import (
     NetworkArgs,
 )
 from components.settings import Settings
+from components.shared import Placement
 from offline.engine import PlanResult, run_program
 from tests.conftest import of_type, with_overrides
 from tests.test_config import settings_for
@@ -39,9 +40,7 @@ def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any], sku:
         net = Network(
             "network",
             NetworkArgs(
-                resource_group_name="rg-aoaigw-test",
-                location=settings.location,
-                tags=TAGS,
+                placement=Placement(resource_group_name="rg-aoaigw-test", location=settings.location, tags=TAGS),
                 settings=settings.network,
                 namer=namer,
                 apim_virtual_network_type=mode,

@@ -19,7 +19,7 @@ from components.apim.surfaces import SURFACES
 from components.openai import OpenAiAccount
 from components.secrets import StoredSecret
 from components.settings.models import ApimSettings, ProductSettings, TeamSettings
-from components.shared import diagnostic_setting, role_assignment
+from components.shared import Placement, diagnostic_setting, role_assignment
 
 
 @dataclass(frozen=True)
@@ -40,9 +40,7 @@ class ContentSafetyEndpoint:
 @dataclass
 class GatewayArgs:
     service_name: str
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: Placement
     subscription_id: pulumi.Input[str]
     apim: ApimSettings
     auth_mode: str
@@ -84,15 +82,18 @@ class Gateway(pulumi.ComponentResource):
         service = apim_service(
             f"{name}-apim",
             service_name=args.service_name,
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             settings=args.apim,
             subnet_id=args.subnet_id,
-            tags=args.tags,
+            tags=args.placement.tags,
             protect=args.protect,
             parent=self,
         )
-        common: dict[str, Any] = {"resource_group_name": args.resource_group_name, "service_name": service.name}
+        common: dict[str, Any] = {
+            "resource_group_name": args.placement.resource_group_name,
+            "service_name": service.name,
+        }
         principal_id = service.principal_id
 
         def grant(key: str, role: str, scope: pulumi.Input[str], description: str) -> pulumi.CustomResource:
@@ -138,7 +139,7 @@ class Gateway(pulumi.ComponentResource):
                     f"{name}-backend-content-safety",
                     endpoint=args.content_safety.endpoint,
                     service_name=service.name,
-                    resource_group_name=args.resource_group_name,
+                    resource_group_name=args.placement.resource_group_name,
                     parent=self,
                 ),
             ]

@@ -23,13 +23,12 @@ from components.observability.kql import (
 )
 from components.observability.workbook import render_workbook, workbook_context
 from components.settings.models import AlertThresholds, ProductSettings, TeamSettings
+from components.shared import Placement
 
 
 @dataclass
 class AlertsArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: Placement
     thresholds: AlertThresholds
     namer: Namer
     action_group_id: pulumi.Input[str]
@@ -143,7 +142,7 @@ class Alerts(pulumi.ComponentResource):
         words = {**target.words, "threshold": number(threshold), "book": f"workbook '{self._workbook_title}'"}
         common: dict[str, Any] = {
             "rule_name": rule_name,
-            "resource_group_name": args.resource_group_name,
+            "resource_group_name": args.placement.resource_group_name,
             "description": rule.runbook.format(**words),
             "severity": rule.severity,
             "enabled": True,
@@ -151,7 +150,7 @@ class Alerts(pulumi.ComponentResource):
             "evaluation_frequency": rule.frequency,
             "window_size": rule.window,
             "auto_mitigate": True,
-            "tags": args.tags,
+            "tags": args.placement.tags,
             "opts": pulumi.ResourceOptions(parent=self),
         }
         signal = rule.signal
@@ -195,7 +194,7 @@ class Alerts(pulumi.ComponentResource):
     ) -> None:
         monitor.ScheduledQueryRule(
             f"{self._name}-{key}",
-            location=self._args.location,
+            location=self._args.placement.location,
             kind="LogAlert",
             display_name=signal.title.format(**words),
             # Rules are created with the diagnostic settings that feed them; until the first request is
@@ -247,7 +246,7 @@ class Alerts(pulumi.ComponentResource):
         for alias, (display_name, query) in queries.items():
             operationalinsights.SavedSearch(
                 f"{self._name}-{alias.lower()}",
-                resource_group_name=args.resource_group_name,
+                resource_group_name=args.placement.resource_group_name,
                 workspace_name=workspace_name,
                 saved_search_id=alias.lower(),
                 category="aoai-gateway",
@@ -256,7 +255,7 @@ class Alerts(pulumi.ComponentResource):
                 function_alias=alias,
                 function_parameters=CHARGEBACK_PARAMETERS,
                 version=2,
-                tags=[operationalinsights.TagArgs(name=k, value=v) for k, v in sorted(args.tags.items())],
+                tags=[operationalinsights.TagArgs(name=k, value=v) for k, v in sorted(args.placement.tags.items())],
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
@@ -293,14 +292,14 @@ class Alerts(pulumi.ComponentResource):
         return applicationinsights.Workbook(
             f"{self._name}-workbook",
             resource_name_=args.namer.deterministic_guid("workbook"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             kind="shared",
             category="workbook",
             display_name=self._workbook_title,
             # The portal lists a workbook under its source resource only when the id is lower case.
             source_id=pulumi.Output.from_input(args.workspace_id).apply(str.lower),
             serialized_data=serialized,
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
         )

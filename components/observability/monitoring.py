@@ -12,6 +12,7 @@ import pulumi_azure_native.operationalinsights as operationalinsights
 
 from components.naming import Namer
 from components.settings.models import MonitoringSettings
+from components.shared import Placement
 
 # Azure caps an action group's short name (shown as the SMS/e-mail sender) at 12 characters.
 SHORT_NAME_MAX = 12
@@ -19,9 +20,7 @@ SHORT_NAME_MAX = 12
 
 @dataclass
 class MonitoringArgs:
-    resource_group_name: pulumi.Input[str]
-    location: str
-    tags: dict[str, str]
+    placement: Placement
     settings: MonitoringSettings
     namer: Namer
 
@@ -53,21 +52,21 @@ class Monitoring(pulumi.ComponentResource):
         workspace = operationalinsights.Workspace(
             f"{name}-log",
             workspace_name=args.namer.name("log_analytics"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             sku=operationalinsights.WorkspaceSkuArgs(name="PerGB2018"),
             retention_in_days=settings.retention_days,
             # Nothing here ingests with the workspace's shared keys: diagnostic settings are Azure-managed and
             # Application Insights authenticates on its own endpoint, so the keys can go.
             features=operationalinsights.WorkspaceFeaturesArgs(disable_local_auth=True),
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=child,
         )
         insights = applicationinsights.Component(
             f"{name}-appi",
             resource_name_=args.namer.name("app_insights"),
-            resource_group_name=args.resource_group_name,
-            location=args.location,
+            resource_group_name=args.placement.resource_group_name,
+            location=args.placement.location,
             kind="web",
             application_type="web",
             # Workspace-based: telemetry lands in the workspace as AppRequests/AppMetrics, next to the gateway
@@ -77,13 +76,13 @@ class Monitoring(pulumi.ComponentResource):
             # Entra ID only: the APIM logger signs in as APIM's identity (Monitoring Metrics Publisher), so a
             # leaked connection string cannot be used to write telemetry.
             disable_local_auth=True,
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=child,
         )
         group = monitor.ActionGroup(
             f"{name}-ag",
             action_group_name=args.namer.name("action_group"),
-            resource_group_name=args.resource_group_name,
+            resource_group_name=args.placement.resource_group_name,
             location="global",
             group_short_name=action_group_short_name(args.namer),
             enabled=True,
@@ -102,7 +101,7 @@ class Monitoring(pulumi.ComponentResource):
                 )
                 for receiver, uri in sorted(settings.alert_webhooks.items())
             ],
-            tags=args.tags,
+            tags=args.placement.tags,
             opts=child,
         )
 
