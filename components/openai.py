@@ -69,9 +69,7 @@ class OpenAiBackends(pulumi.ComponentResource):
                     target_id=account.id,
                     group_id="account",
                     link=args.private_link,
-                    resource_group_name=args.placement.resource_group_name,
-                    location=args.placement.location,
-                    tags=args.placement.tags,
+                    placement=args.placement,
                     parent=self,
                 )
             self.accounts[backend_name] = OpenAiAccount(

@@ -104,9 +104,7 @@ class Secrets(pulumi.ComponentResource):
                 target_id=vault.id,
                 group_id="vault",
                 link=args.private_link,
-                resource_group_name=args.placement.resource_group_name,
-                location=args.placement.location,
-                tags=args.placement.tags,
+                placement=args.placement,
                 parent=self,
             )
         self.vault_id = vault.id

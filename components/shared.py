@@ -127,18 +127,17 @@ def private_endpoint(
     target_id: pulumi.Input[str],
     group_id: str,
     link: PrivateLink,
-    resource_group_name: pulumi.Input[str],
-    location: str,
-    tags: dict[str, str],
+    placement: Placement,
     parent: pulumi.Resource,
 ) -> network.PrivateEndpoint:
-    """A private endpoint for one sub-resource plus the DNS zone group that registers its A record."""
+    """A private endpoint for one sub-resource plus the DNS zone group that registers its A record. The endpoint is
+    in the placement's region (its VNet's), whatever region the target is in."""
     endpoint_name = private_endpoint_name(target_name)
     endpoint = network.PrivateEndpoint(
         name,
         private_endpoint_name=endpoint_name,
-        resource_group_name=resource_group_name,
-        location=location,
+        resource_group_name=placement.resource_group_name,
+        location=placement.location,
         subnet=network.SubnetArgs(id=link.subnet_id),
         custom_network_interface_name=f"{endpoint_name}-nic",
         private_link_service_connections=[
@@ -146,14 +145,14 @@ def private_endpoint(
                 name=endpoint_name, private_link_service_id=target_id, group_ids=[group_id]
             )
         ],
-        tags=tags,
+        tags=placement.tags,
         opts=pulumi.ResourceOptions(parent=parent),
     )
     network.PrivateDnsZoneGroup(
         f"{name}-dns",
         private_dns_zone_group_name="default",
         private_endpoint_name=endpoint.name,
-        resource_group_name=resource_group_name,
+        resource_group_name=placement.resource_group_name,
         private_dns_zone_configs=[
             network.PrivateDnsZoneConfigArgs(name=group_id, private_dns_zone_id=link.dns_zone_id)
         ],

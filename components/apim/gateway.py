@@ -82,11 +82,9 @@ class Gateway(pulumi.ComponentResource):
         service = apim_service(
             f"{name}-apim",
             service_name=args.service_name,
-            resource_group_name=args.placement.resource_group_name,
-            location=args.placement.location,
+            placement=args.placement,
             settings=args.apim,
             subnet_id=args.subnet_id,
-            tags=args.placement.tags,
             protect=args.protect,
             parent=self,
         )

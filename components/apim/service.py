@@ -13,7 +13,7 @@ import pulumi_azure_native.resources as resources
 from components.apim.tiers import PREVIEW_API_VERSION, is_v2
 from components.secrets import StoredSecret
 from components.settings.models import ApimSettings
-from components.shared import after_grants, role_assignment
+from components.shared import Placement, after_grants, role_assignment
 
 _SECURITY = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security"
 # Custom properties are strings; "False" switches a legacy protocol or cipher off for clients and backends.
@@ -59,11 +59,9 @@ def apim_service(
     name: str,
     *,
     service_name: str,
-    resource_group_name: pulumi.Input[str],
-    location: str,
+    placement: Placement,
     settings: ApimSettings,
     subnet_id: pulumi.Input[str] | None,
-    tags: dict[str, str],
     protect: bool,
     parent: pulumi.Resource,
 ) -> ApimService:
@@ -71,13 +69,13 @@ def apim_service(
     version that knows PremiumV2 and zone redundancy (tiers.PREVIEW_API_VERSION)."""
     opts = pulumi.ResourceOptions(parent=parent, protect=protect)
     if is_v2(settings.sku):
-        return _v2_service(name, service_name, resource_group_name, location, settings, subnet_id, tags, opts)
+        return _v2_service(name, service_name, placement, settings, subnet_id, opts)
     in_vnet = settings.virtual_network_type != "None"
     service = apim.ApiManagementService(
         name,
         service_name=service_name,
-        resource_group_name=resource_group_name,
-        location=location,
+        resource_group_name=placement.resource_group_name,
+        location=placement.location,
         sku=apim.ApiManagementServiceSkuPropertiesArgs(name=settings.sku, capacity=settings.capacity),
         identity=apim.ApiManagementServiceIdentityArgs(type="SystemAssigned"),
         publisher_email=settings.publisher_email,
@@ -110,7 +108,7 @@ def apim_service(
         # Callers get keys from the stack outputs: no portal to publish or to secure.
         developer_portal_status="Disabled",
         legacy_portal_status="Disabled",
-        tags=tags,
+        tags=placement.tags,
         opts=opts,
     )
     return ApimService(
@@ -126,11 +124,9 @@ def apim_service(
 def _v2_service(
     name: str,
     service_name: str,
-    resource_group_name: pulumi.Input[str],
-    location: str,
+    placement: Placement,
     settings: ApimSettings,
     subnet_id: pulumi.Input[str] | None,
-    tags: dict[str, str],
     opts: pulumi.ResourceOptions,
 ) -> ApimService:
     # Property names as in Microsoft.ApiManagement/service of 2025-03-01-preview (ApiManagementServiceProperties).
@@ -155,12 +151,12 @@ def _v2_service(
         resource_type="service",
         resource_name_=service_name,
         api_version=PREVIEW_API_VERSION,
-        resource_group_name=resource_group_name,
-        location=location,
+        resource_group_name=placement.resource_group_name,
+        location=placement.location,
         sku=resources.SkuArgs(name=settings.sku, capacity=settings.capacity),
         identity=resources.IdentityArgs(type=resources.ResourceIdentityType.SYSTEM_ASSIGNED),
         properties=properties,
-        tags=tags,
+        tags=placement.tags,
         opts=opts,
     )
     returned = service.properties.apply(lambda value: value if isinstance(value, dict) else {})
