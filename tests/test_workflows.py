@@ -256,7 +256,8 @@ def test_pr_preview_runs_only_with_azure_configured(pr: dict[str, Any]) -> None:
     runs = _runs(job)
     assert any('pulumi login "$PULUMI_BACKEND_URL"' in run for run in runs)
     assert (
-        'pulumi preview --stack "$STACK" --policy-pack policies --policy-pack-config "policies/config/$STACK.json"'
+        'config=$(venv/bin/python -m tools.stacks pack-config "$STACK") '
+        'pulumi preview --stack "$STACK" --policy-pack policies --policy-pack-config "$config"'
     ) in runs
     preview = next(step for step in job["steps"] if "pulumi preview" in step.get("run", ""))
     assert preview["env"] == {"STACK": "${{ matrix.stack }}"}
@@ -276,7 +277,8 @@ def test_deploy_tests_then_updates_each_stack_with_the_policy_pack(deploy: dict[
     assert job["environment"] == stack
     assert job["permissions"] == {"contents": "read", "id-token": "write"}
     command = (
-        f"pulumi up --yes --stack {stack} --policy-pack policies --policy-pack-config policies/config/{stack}.json"
+        f"config=$(venv/bin/python -m tools.stacks pack-config {stack}) "
+        f'pulumi up --yes --stack {stack} --policy-pack policies --policy-pack-config "$config"'
     )
     assert command in _runs(job)
     assert _index(job, "make test") < _index(job, "pulumi up")
