@@ -67,15 +67,9 @@ class LogQuery:
     title: str
 
 
-def _spend_pace(target: Target) -> pulumi.Output[str]:
+def _spend_pace(target: Target, by: str) -> pulumi.Output[str]:
     return pulumi.Output.from_input(target.app_insights_id).apply(
-        lambda ai_id: spend_pace_query(target.name, target.budget, ai_id, target.deployment_prices)
-    )
-
-
-def _team_spend_pace(target: Target) -> pulumi.Output[str]:
-    return pulumi.Output.from_input(target.app_insights_id).apply(
-        lambda ai_id: spend_pace_query(target.name, target.budget, ai_id, target.deployment_prices, by="Team")
+        lambda ai_id: spend_pace_query(target.name, target.budget, ai_id, target.deployment_prices, by=by)
     )
 
 
@@ -266,7 +260,9 @@ ALERT_RULES: tuple[AlertRule, ...] = (
     AlertRule(
         key="spend-{product}",
         each="budgeted_product",
-        signal=LogQuery(_spend_pace, "BudgetUsedPercent", "Maximum", "Spend pace over budget: {product}"),
+        signal=LogQuery(
+            lambda t: _spend_pace(t, by="Product"), "BudgetUsedPercent", "Maximum", "Spend pace over budget: {product}"
+        ),
         threshold=100,
         operator="GreaterThan",
         window="P1D",
@@ -284,7 +280,10 @@ ALERT_RULES: tuple[AlertRule, ...] = (
             key=f"spend-team-{{team}}-{percent}",
             each="budgeted_team",
             signal=LogQuery(
-                _team_spend_pace, "BudgetUsedPercent", "Maximum", f"Team spend pace at {percent}% of budget: {{team}}"
+                lambda t: _spend_pace(t, by="Team"),
+                "BudgetUsedPercent",
+                "Maximum",
+                f"Team spend pace at {percent}% of budget: {{team}}",
             ),
             threshold=percent,
             operator="GreaterThan",

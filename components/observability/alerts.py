@@ -101,30 +101,23 @@ class Alerts(pulumi.ComponentResource):
         elif each == "budgeted_product":
             for product_name, product in sorted(args.products.items()):
                 if product.monthly_budget is not None:
-                    yield Target(
-                        product_name,
-                        args.workspace_id,
-                        {"product": product_name, "budget": f"{product.monthly_budget:g}", "currency": args.currency},
-                        app_insights_id=args.app_insights_id,
-                        deployment_prices=args.deployment_prices,
-                        budget=product.monthly_budget,
-                    )
+                    yield self._budgeted(product_name, product.monthly_budget, {"product": product_name})
         elif each == "budgeted_team":
             for team_name, team in sorted(args.teams.items()):
                 if team.monthly_budget is not None:
-                    yield Target(
-                        team_name,
-                        args.workspace_id,
-                        {
-                            "team": team_name,
-                            "contact": team.contact,
-                            "budget": f"{team.monthly_budget:g}",
-                            "currency": args.currency,
-                        },
-                        app_insights_id=args.app_insights_id,
-                        deployment_prices=args.deployment_prices,
-                        budget=team.monthly_budget,
-                    )
+                    yield self._budgeted(team_name, team.monthly_budget, {"team": team_name, "contact": team.contact})
+
+    def _budgeted(self, name: str, budget: float, words: dict[str, str]) -> Target:
+        """A product or team with a monthly budget: its spend pace is priced from the workspace's token metrics."""
+        args = self._args
+        return Target(
+            name,
+            args.workspace_id,
+            {**words, "budget": f"{budget:g}", "currency": args.currency},
+            app_insights_id=args.app_insights_id,
+            deployment_prices=args.deployment_prices,
+            budget=budget,
+        )
 
     def _threshold(self, rule: AlertRule, target: Target) -> float:
         if isinstance(rule.threshold, (int, float)):
