@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Required, TypedDict, TypeVar, Unpack, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -32,6 +32,7 @@ Config = Mapping[str, Any]
 ResourceCheck = Callable[[ResourceValidationArgs, Config], Iterable[str]]
 # A stack check reads every resource and yields (urn or None for the stack, message).
 StackCheck = Callable[[Sequence[PolicyResource], Config], Iterable[tuple[str | None, str]]]
+AnyCheck = TypeVar("AnyCheck", bound=Callable[..., Iterable[Any]])
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,36 @@ class Rule:
         if self.stack_rule:
             return StackValidationPolicy(validate=_stack_validation(self), **common)
         return ResourceValidationPolicy(validate=_resource_validation(self), **common)
+
+
+class RuleFields(TypedDict, total=False):
+    """What Concern.rule takes besides the name: Rule's fields other than name, check and concern."""
+
+    summary: Required[str]
+    resource_types: Required[tuple[str, ...]]
+    severity: Required[Severity]
+    remediation: Required[str]
+    sources: tuple[str, ...]
+    stack_rule: bool
+    enforcement: EnforcementLevel
+    stack_enforcement: Mapping[str, EnforcementLevel]
+    config_schema: Mapping[str, Mapping[str, Any]]
+
+
+class Concern:
+    """The rules of one concern (a rule module), in the order their checks are declared. Decorating a check
+    with `@CONCERN.rule("name", ...)` makes it a rule of the concern; the function itself stays as written."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.rules: list[Rule] = []
+
+    def rule(self, name: str, **fields: Unpack[RuleFields]) -> Callable[[AnyCheck], AnyCheck]:
+        def register(check: AnyCheck) -> AnyCheck:
+            self.rules.append(Rule(name=name, check=check, concern=self.name, **fields))
+            return check
+
+        return register
 
 
 def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, ReportViolation], None]:

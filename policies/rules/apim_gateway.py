@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Rule
+from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Concern
 from ._props import (
     SECRET,
     Redacted,
@@ -36,7 +36,7 @@ SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 LOGGER = "azure-native:apimanagement:Logger"
 API_DIAGNOSTIC = "azure-native:apimanagement:ApiDiagnostic"
 DIAGNOSTIC = "azure-native:apimanagement:Diagnostic"
-CONCERN = "apim-gateway"
+CONCERN = Concern("apim-gateway")
 
 _SECURITY = "Microsoft.WindowsAzure.ApiManagement.Gateway.Security."
 LEGACY_PROTOCOL_KEYS = tuple(
@@ -76,6 +76,15 @@ def _disabled_settings(props, keys):
             yield f"customProperties[{key.removeprefix(_SECURITY)!r}] is {value!r}; set it to 'False'."
 
 
+@CONCERN.rule(
+    "apim-tls-legacy-protocols-disabled",
+    summary="API Management disables TLS 1.0, TLS 1.1 and SSL 3.0 on the gateway and towards backends "
+    "(customProperties strings parsed).",
+    resource_types=(SERVICE,),
+    severity=HIGH,
+    remediation="Set each of the six ...Security.[Backend.]Protocols.{Tls10,Tls11,Ssl30} custom properties to 'False'.",
+    sources=("Checkov CKV_AZURE_173",),
+)
 def _legacy_protocols_disabled(args, config):
     problems = list(_disabled_settings(args.props, LEGACY_PROTOCOL_KEYS))
     if problems:
@@ -85,10 +94,24 @@ def _legacy_protocols_disabled(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-triple-des-disabled",
+    summary="API Management disables the 3DES (TripleDes168) cipher.",
+    resource_types=(SERVICE,),
+    severity=MEDIUM,
+    remediation=f"Set customProperties['{TRIPLE_DES_KEY}']='False'.",
+)
 def _triple_des_disabled(args, config):
     yield from _disabled_settings(args.props, (TRIPLE_DES_KEY,))
 
 
+@CONCERN.rule(
+    "apim-managed-identity",
+    summary="API Management has a managed identity.",
+    resource_types=(SERVICE,),
+    severity=HIGH,
+    remediation="Set identity.type='SystemAssigned'.",
+)
 def _service_identity(args, config):
     if not identity_types(dig(args.props, "identity")) & {"systemassigned", "userassigned"}:
         yield (
@@ -97,6 +120,24 @@ def _service_identity(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-vnet-mode",
+    summary="API Management runs in the VNet mode the stack requires (pack config "
+    "allowedVirtualNetworkTypes; Internal in prod, advisory in dev).",
+    resource_types=(SERVICE,),
+    severity=HIGH,
+    remediation="Set apim.virtualNetworkType (e.g. Internal) and network.enabled in Pulumi.<stack>.yaml, or "
+    "allowedVirtualNetworkTypes in policies/config/<environment>.json.",
+    sources=("Checkov CKV_AZURE_107", "Azure Policy ef619a2c-cc4d-4d03-b2ba-8c94a834d85b"),
+    stack_enforcement={"dev": ADVISORY},
+    config_schema={
+        "allowedVirtualNetworkTypes": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["None", "External", "Internal"]},
+            "default": ["Internal"],
+        },
+    },
+)
 def _vnet_mode(args, config):
     allowed = [text(mode) for mode in config.get("allowedVirtualNetworkTypes", ["Internal"])]
     mode = text(dig(args.props, "virtualNetworkType")) or "None"
@@ -108,6 +149,18 @@ def _vnet_mode(args, config):
         yield f"virtualNetworkType is {mode!r} but virtualNetworkConfiguration.subnetResourceId is not set."
 
 
+@CONCERN.rule(
+    "apim-public-network-access-disabled",
+    summary="API Management disables public network access. Advisory everywhere: Azure rejects "
+    "publicNetworkAccess 'Disabled' when the service is created, so it can only be set by a "
+    "later update.",
+    resource_types=(SERVICE,),
+    severity=MEDIUM,
+    remediation="After the first deployment (with a private endpoint or internal VNet mode in place), "
+    "set publicNetworkAccess='Disabled' in a follow-up update.",
+    sources=("Checkov CKV_AZURE_174", "Azure Policy df73bd95-24da-4a4f-96b9-4e8b94b402bd"),
+    enforcement=ADVISORY,
+)
 def _public_network_disabled(args, config):
     value = dig(args.props, "publicNetworkAccess")
     if lower(value) != "disabled":
@@ -117,6 +170,14 @@ def _public_network_disabled(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-min-api-version",
+    summary="API Management sets a minimum management API version of 2019-12-01 or later.",
+    resource_types=(SERVICE,),
+    severity=MEDIUM,
+    remediation="Set apiVersionConstraint.minApiVersion='2021-08-01' (or later).",
+    sources=("Azure Policy 549814b6-3212-4203-bdc8-1548d342fb67",),
+)
 def _min_api_version(args, config):
     minimum = text(dig(args.props, "apiVersionConstraint", "minApiVersion"))
     if minimum[:10] < "2019-12-01":
@@ -126,6 +187,14 @@ def _min_api_version(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-api-https-only",
+    summary="APIs are served over HTTPS only.",
+    resource_types=(API,),
+    severity=HIGH,
+    remediation="Set protocols=['https'].",
+    sources=("Azure Policy ee7495e7-3ba7-40b6-bfee-c29e22cc75d4",),
+)
 def _api_https_only(args, config):
     protocols = [lower(protocol) for protocol in items(dig(args.props, "protocols"))]
     insecure = sorted(set(protocols) - {"https", "wss"})
@@ -160,6 +229,31 @@ def _checks_every_caller(policies) -> bool:
     return False
 
 
+@CONCERN.rule(
+    "apim-api-subscription-required",
+    summary="APIs require a subscription key, or their policy validates the token of every caller without one.",
+    resource_types=(API, API_POLICY),
+    severity=HIGH,
+    remediation="Keep subscriptionRequired true (the service default) unless the stack's teams call with Entra "
+    "ID tokens: then the API policy validates each keyless caller's token and refuses the rest.",
+    stack_rule=True,
+)
+def _api_callers_identified(resources, config):
+    api_policies = [resource for resource in resources if resource.resource_type == API_POLICY]
+    for api in resources:
+        if api.resource_type != API or dig(api.props, "subscriptionRequired") is not False:
+            continue
+        roots = [_parsed(policy) for policy in api_policies if _refers_to(policy, api, "apiId")]
+        inbound = [root.find("inbound") for root in roots if root is not None]
+        if not any(section is not None and _checks_every_caller(section) for section in inbound):
+            yield (
+                api.urn,
+                "subscriptionRequired is false and the API's policy does not check every keyless caller's token "
+                "(validate-azure-ad-token or validate-jwt, or refuse with return-response), so anonymous callers "
+                "reach the backends; set it to true or validate tokens in <inbound>.",
+            )
+
+
 _TOKEN_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt"})
 # Tenants that stand for "any organisation" (or any Microsoft account): a token from any of them would pass.
 _OPEN_TENANTS = frozenset({"common", "organizations", "consumers"})
@@ -190,6 +284,15 @@ def _after(policies, states):
     return states
 
 
+@CONCERN.rule(
+    "apim-every-caller-limited",
+    summary="Every caller path in a policy meets a limit: each branch of a product policy (the team "
+    "subscriptions' and the rest), and every caller an API policy admits by its Entra ID token.",
+    resource_types=(API_POLICY, PRODUCT_POLICY),
+    severity=HIGH,
+    remediation="Give each team in the stack file limits of its own or leave them to its product (teams.<t>."
+    "tokensPerMinute / rateLimit / tokenQuota, or the product's); the templates then limit every branch.",
+)
 def _unlimited_callers(args, config):
     root, _ = _policy_document(args.props)
     inbound = root.find("inbound") if root is not None else None
@@ -209,6 +312,14 @@ def _unlimited_callers(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-entra-validation-pinned",
+    summary="Entra ID tokens are validated against one tenant (a GUID), named client applications and an "
+    "audience; multi-tenant validate-jwt lists its issuers.",
+    resource_types=(API_POLICY, PRODUCT_POLICY),
+    severity=HIGH,
+    remediation="Set teams.<t>.entra.tenantId (the directory GUID), clientAppIds and audience in the stack file.",
+)
 def _entra_validation_pinned(args, config):
     root, _ = _policy_document(args.props)
     if root is None:
@@ -237,22 +348,15 @@ def _entra_validation_pinned(args, config):
             )
 
 
-def _api_callers_identified(resources, config):
-    api_policies = [resource for resource in resources if resource.resource_type == API_POLICY]
-    for api in resources:
-        if api.resource_type != API or dig(api.props, "subscriptionRequired") is not False:
-            continue
-        roots = [_parsed(policy) for policy in api_policies if _refers_to(policy, api, "apiId")]
-        inbound = [root.find("inbound") for root in roots if root is not None]
-        if not any(section is not None and _checks_every_caller(section) for section in inbound):
-            yield (
-                api.urn,
-                "subscriptionRequired is false and the API's policy does not check every keyless caller's token "
-                "(validate-azure-ad-token or validate-jwt, or refuse with return-response), so anonymous callers "
-                "reach the backends; set it to true or validate tokens in <inbound>.",
-            )
-
-
+@CONCERN.rule(
+    "apim-named-value-key-vault",
+    summary="Named values hold secrets only through Key Vault references, and no plain named value carries a key.",
+    resource_types=(NAMED_VALUE,),
+    severity=CRITICAL,
+    remediation="Set secret=True and keyVault.secretIdentifier to the Key Vault secret URI; never "
+    "pass value for a secret. The named value must depend on APIM's role assignment on the vault.",
+    sources=("Azure Policy f1cc7827-022c-473e-836e-5a51cae0b249",),
+)
 def _named_value_in_key_vault(args, config):
     secret = dig(args.props, "secret") is True
     identifier = text(dig(args.props, "keyVault", "secretIdentifier"))
@@ -280,6 +384,14 @@ def _backend_type(props):
     return lower(dig(props, "type")) or "single"
 
 
+@CONCERN.rule(
+    "apim-backend-tls-validation",
+    summary="Backends validate the TLS certificate chain and name.",
+    resource_types=(BACKEND,),
+    severity=HIGH,
+    remediation="Remove tls.validateCertificateChain/validateCertificateName=False (or set them True).",
+    sources=("Azure Policy 92bb331d-ac71-416a-8c91-02f2cb734ce4",),
+)
 def _backend_tls_validated(args, config):
     if _backend_type(args.props) == "pool":
         return
@@ -288,6 +400,14 @@ def _backend_tls_validated(args, config):
             yield f"tls.{setting} is false; keep it true so APIM validates the backend's certificate."
 
 
+@CONCERN.rule(
+    "apim-backend-https",
+    summary="Single backends call an https:// URL.",
+    resource_types=(BACKEND,),
+    severity=HIGH,
+    remediation="Use the account's https://<subdomain>.openai.azure.com/openai endpoint as url.",
+    sources=("Checkov CKV_AZURE_215",),
+)
 def _backend_https(args, config):
     if _backend_type(args.props) == "pool":
         return
@@ -296,6 +416,13 @@ def _backend_https(args, config):
         yield f"url is {url or None!r}; point the backend at an https:// endpoint."
 
 
+@CONCERN.rule(
+    "apim-backend-pool-shape",
+    summary="Pool backends list their members and set neither url nor protocol.",
+    resource_types=(BACKEND,),
+    severity=MEDIUM,
+    remediation="For type='Pool' pass only pool.services (id, priority, weight); drop url and protocol.",
+)
 def _backend_pool_shape(args, config):
     if _backend_type(args.props) != "pool":
         return
@@ -310,6 +437,13 @@ def _backend_pool_shape(args, config):
             yield f"pool.services[{index}].id is not set."
 
 
+@CONCERN.rule(
+    "apim-backend-circuit-breaker",
+    summary="Single backends carry a circuit breaker that honours Retry-After.",
+    resource_types=(BACKEND,),
+    severity=MEDIUM,
+    remediation="Add circuitBreaker.rules with a failureCondition on 429/5xx and acceptRetryAfter=True.",
+)
 def _backend_circuit_breaker(args, config):
     if _backend_type(args.props) == "pool":
         return
@@ -320,6 +454,14 @@ def _backend_circuit_breaker(args, config):
         yield "no circuitBreaker rule sets acceptRetryAfter=true; honour the backend's Retry-After."
 
 
+@CONCERN.rule(
+    "apim-subscription-not-all-apis",
+    summary="Subscriptions are scoped to a product or one API, never to all APIs.",
+    resource_types=(SUBSCRIPTION,),
+    severity=HIGH,
+    remediation="Set scope='/products/<productId>'.",
+    sources=("Azure Policy 3aa03346-d8c5-4994-a5bc-7652c2a2aef1",),
+)
 def _subscription_scope(args, config):
     scope = text(dig(args.props, "scope")).rstrip("/")
     if scope.lower().endswith("/apis") or scope in ("", "/"):
@@ -329,11 +471,25 @@ def _subscription_scope(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-subscription-tracing-disabled",
+    summary="Subscriptions do not allow request tracing.",
+    resource_types=(SUBSCRIPTION,),
+    severity=MEDIUM,
+    remediation="Remove allowTracing or set it to False.",
+)
 def _subscription_tracing(args, config):
     if dig(args.props, "allowTracing") is True:
         yield "allowTracing is true; tracing exposes request and backend details. Set it to false."
 
 
+@CONCERN.rule(
+    "apim-product-subscription-required",
+    summary="Products require a subscription (no open products).",
+    resource_types=(PRODUCT,),
+    severity=HIGH,
+    remediation="Set subscriptionRequired=True.",
+)
 def _product_subscription_required(args, config):
     if dig(args.props, "subscriptionRequired") is False:
         yield "subscriptionRequired is false (an open product); set it to true so every call carries a key."
@@ -356,6 +512,16 @@ def _policy_document(props):
         return None, str(error)
 
 
+@CONCERN.rule(
+    "apim-policy-keeps-base",
+    summary="Every API and product policy keeps <base /> in each section; a <backend> that forwards "
+    "the request itself keeps no <base /> (never both).",
+    resource_types=(API_POLICY, PRODUCT_POLICY),
+    severity=HIGH,
+    remediation="Start inbound/outbound/on-error with <base />; in <backend> use either <base /> or your "
+    "own forward-request (e.g. inside retry), not both.",
+    sources=("Azure Policy d5448c98-e503-4fdd-bcd2-784960c00d04",),
+)
 def _keeps_base(args, config):
     root, problem = _policy_document(args.props)
     if problem:
@@ -401,6 +567,14 @@ def _is_literal_secret(value, allow_scheme):
     return not (allow_scheme and literal in _AUTH_SCHEMES)
 
 
+@CONCERN.rule(
+    "apim-policy-no-literal-keys",
+    summary="No key, token or password is written literally in API or product policy XML.",
+    resource_types=(API_POLICY, PRODUCT_POLICY),
+    severity=CRITICAL,
+    remediation="Move the value to Key Vault, expose it as a secret named value and reference it as "
+    "{{name}}; prefer authentication-managed-identity for Azure OpenAI.",
+)
 def _no_literal_keys(args, config):
     if dig(args.props, "value") == SECRET:
         yield (
@@ -437,6 +611,16 @@ def _refers_to(resource, target, key):
     return bool(wanted) and leaf(dig(resource.props, key)) == wanted
 
 
+@CONCERN.rule(
+    "apim-api-rate-limited",
+    summary="Every API is covered by a rate, quota or token limit in its own policy or in the policy "
+    "of a product it belongs to.",
+    resource_types=(API, API_POLICY, PRODUCT, PRODUCT_API_LINK, PRODUCT_POLICY),
+    severity=HIGH,
+    remediation="Add llm-token-limit / rate-limit-by-key to the product policy (or the API policy) "
+    "template, and link the API to that product.",
+    stack_rule=True,
+)
 def _apis_rate_limited(resources, config):
     by_type: dict[str, list] = {}
     for resource in resources:
@@ -465,6 +649,17 @@ def _apis_rate_limited(resources, config):
         )
 
 
+@CONCERN.rule(
+    "apim-diagnostic-payload-limited",
+    summary="APIM diagnostics log at most maxBodyBytes of request/response bodies (pack config; 0 by default).",
+    resource_types=(API_DIAGNOSTIC, DIAGNOSTIC),
+    severity=MEDIUM,
+    remediation="Set monitoring.logBodyBytes in Pulumi.<stack>.yaml to 0 (or within maxBodyBytes of "
+    "policies/config/<environment>.json).",
+    config_schema={
+        "maxBodyBytes": {"type": "integer", "minimum": 0, "maximum": 8192, "default": 0},
+    },
+)
 def _payload_logging_limited(args, config):
     limit = config.get("maxBodyBytes", 0)
     for side in ("frontend", "backend"):
@@ -477,6 +672,18 @@ def _payload_logging_limited(args, config):
                 )
 
 
+@CONCERN.rule(
+    "apim-llm-messages-limited",
+    summary="LLM logs keep prompts and completions only up to maxLlmMessageBytes (pack config; 0 by default, "
+    "so prod logs model and token usage only).",
+    resource_types=(API_DIAGNOSTIC,),
+    severity=MEDIUM,
+    remediation="Set monitoring.llmMessageBytes in the stack file to 0 (or within maxLlmMessageBytes of "
+    "this rule in policies/config/).",
+    config_schema={
+        "maxLlmMessageBytes": {"type": "integer", "minimum": 0, "maximum": 2097152, "default": 0},
+    },
+)
 def _llm_messages_limited(args, config):
     limit = config.get("maxLlmMessageBytes", 0)
     for side in ("requests", "responses"):
@@ -488,6 +695,15 @@ def _llm_messages_limited(args, config):
             )
 
 
+@CONCERN.rule(
+    "generic-resource-shape-known",
+    summary="Generic ARM resources of the providers the pack checks (API Management) use an API version whose "
+    "shape the pack knows, so its rules see them as the typed resources they are.",
+    resource_types=(GENERIC,),
+    severity=HIGH,
+    remediation="Use an API version listed in policies/rules/typed_view.py, or add the new version there "
+    "after checking its shape against the REST spec.",
+)
 def _generic_shape_known(args, config):
     problem = unknown_shape(args.resource_type, args.props)
     if problem:
@@ -497,6 +713,14 @@ def _generic_shape_known(args, config):
         )
 
 
+@CONCERN.rule(
+    "apim-logger-credentials-by-reference",
+    summary="APIM logger credentials are named-value references, not literals.",
+    resource_types=(LOGGER,),
+    severity=LOW,
+    remediation="Create a named value for the instrumentation key or connection string and pass "
+    "credentials={'instrumentationKey': '{{name}}'} (or use an azureMonitor logger).",
+)
 def _logger_credentials(args, config):
     credentials = dig(args.props, "credentials") or {}
     if credentials == SECRET or (isinstance(credentials, Mapping) and SECRET in credentials.values()):
@@ -512,280 +736,4 @@ def _logger_credentials(args, config):
             )
 
 
-RULES = (
-    Rule(
-        name="apim-tls-legacy-protocols-disabled",
-        summary="API Management disables TLS 1.0, TLS 1.1 and SSL 3.0 on the gateway and towards backends "
-        "(customProperties strings parsed).",
-        resource_types=(SERVICE,),
-        severity=HIGH,
-        remediation="Set each of the six ...Security.[Backend.]Protocols.{Tls10,Tls11,Ssl30} custom "
-        "properties to 'False'.",
-        check=_legacy_protocols_disabled,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_173",),
-    ),
-    Rule(
-        name="apim-triple-des-disabled",
-        summary="API Management disables the 3DES (TripleDes168) cipher.",
-        resource_types=(SERVICE,),
-        severity=MEDIUM,
-        remediation=f"Set customProperties['{TRIPLE_DES_KEY}']='False'.",
-        check=_triple_des_disabled,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-managed-identity",
-        summary="API Management has a managed identity.",
-        resource_types=(SERVICE,),
-        severity=HIGH,
-        remediation="Set identity.type='SystemAssigned'.",
-        check=_service_identity,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-vnet-mode",
-        summary="API Management runs in the VNet mode the stack requires (pack config "
-        "allowedVirtualNetworkTypes; Internal in prod, advisory in dev).",
-        resource_types=(SERVICE,),
-        severity=HIGH,
-        remediation="Set apim.virtualNetworkType (e.g. Internal) and network.enabled in Pulumi.<stack>.yaml, or "
-        "allowedVirtualNetworkTypes in policies/config/<environment>.json.",
-        check=_vnet_mode,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_107", "Azure Policy ef619a2c-cc4d-4d03-b2ba-8c94a834d85b"),
-        stack_enforcement={"dev": ADVISORY},
-        config_schema={
-            "allowedVirtualNetworkTypes": {
-                "type": "array",
-                "items": {"type": "string", "enum": ["None", "External", "Internal"]},
-                "default": ["Internal"],
-            },
-        },
-    ),
-    Rule(
-        name="apim-public-network-access-disabled",
-        summary="API Management disables public network access. Advisory everywhere: Azure rejects "
-        "publicNetworkAccess 'Disabled' when the service is created, so it can only be set by a "
-        "later update.",
-        resource_types=(SERVICE,),
-        severity=MEDIUM,
-        remediation="After the first deployment (with a private endpoint or internal VNet mode in place), "
-        "set publicNetworkAccess='Disabled' in a follow-up update.",
-        check=_public_network_disabled,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_174", "Azure Policy df73bd95-24da-4a4f-96b9-4e8b94b402bd"),
-        enforcement=ADVISORY,
-    ),
-    Rule(
-        name="apim-min-api-version",
-        summary="API Management sets a minimum management API version of 2019-12-01 or later.",
-        resource_types=(SERVICE,),
-        severity=MEDIUM,
-        remediation="Set apiVersionConstraint.minApiVersion='2021-08-01' (or later).",
-        check=_min_api_version,
-        concern=CONCERN,
-        sources=("Azure Policy 549814b6-3212-4203-bdc8-1548d342fb67",),
-    ),
-    Rule(
-        name="apim-api-https-only",
-        summary="APIs are served over HTTPS only.",
-        resource_types=(API,),
-        severity=HIGH,
-        remediation="Set protocols=['https'].",
-        check=_api_https_only,
-        concern=CONCERN,
-        sources=("Azure Policy ee7495e7-3ba7-40b6-bfee-c29e22cc75d4",),
-    ),
-    Rule(
-        name="apim-api-subscription-required",
-        summary="APIs require a subscription key, or their policy validates the token of every caller without one.",
-        resource_types=(API, API_POLICY),
-        severity=HIGH,
-        remediation="Keep subscriptionRequired true (the service default) unless the stack's teams call with Entra "
-        "ID tokens: then the API policy validates each keyless caller's token and refuses the rest.",
-        check=_api_callers_identified,
-        concern=CONCERN,
-        stack_rule=True,
-    ),
-    Rule(
-        name="apim-every-caller-limited",
-        summary="Every caller path in a policy meets a limit: each branch of a product policy (the team "
-        "subscriptions' and the rest), and every caller an API policy admits by its Entra ID token.",
-        resource_types=(API_POLICY, PRODUCT_POLICY),
-        severity=HIGH,
-        remediation="Give each team in the stack file limits of its own or leave them to its product (teams.<t>."
-        "tokensPerMinute / rateLimit / tokenQuota, or the product's); the templates then limit every branch.",
-        check=_unlimited_callers,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-entra-validation-pinned",
-        summary="Entra ID tokens are validated against one tenant (a GUID), named client applications and an "
-        "audience; multi-tenant validate-jwt lists its issuers.",
-        resource_types=(API_POLICY, PRODUCT_POLICY),
-        severity=HIGH,
-        remediation="Set teams.<t>.entra.tenantId (the directory GUID), clientAppIds and audience in the stack file.",
-        check=_entra_validation_pinned,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-named-value-key-vault",
-        summary="Named values hold secrets only through Key Vault references, and no plain named value carries a key.",
-        resource_types=(NAMED_VALUE,),
-        severity=CRITICAL,
-        remediation="Set secret=True and keyVault.secretIdentifier to the Key Vault secret URI; never "
-        "pass value for a secret. The named value must depend on APIM's role assignment on the vault.",
-        check=_named_value_in_key_vault,
-        concern=CONCERN,
-        sources=("Azure Policy f1cc7827-022c-473e-836e-5a51cae0b249",),
-    ),
-    Rule(
-        name="apim-backend-tls-validation",
-        summary="Backends validate the TLS certificate chain and name.",
-        resource_types=(BACKEND,),
-        severity=HIGH,
-        remediation="Remove tls.validateCertificateChain/validateCertificateName=False (or set them True).",
-        check=_backend_tls_validated,
-        concern=CONCERN,
-        sources=("Azure Policy 92bb331d-ac71-416a-8c91-02f2cb734ce4",),
-    ),
-    Rule(
-        name="apim-backend-https",
-        summary="Single backends call an https:// URL.",
-        resource_types=(BACKEND,),
-        severity=HIGH,
-        remediation="Use the account's https://<subdomain>.openai.azure.com/openai endpoint as url.",
-        check=_backend_https,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_215",),
-    ),
-    Rule(
-        name="apim-backend-pool-shape",
-        summary="Pool backends list their members and set neither url nor protocol.",
-        resource_types=(BACKEND,),
-        severity=MEDIUM,
-        remediation="For type='Pool' pass only pool.services (id, priority, weight); drop url and protocol.",
-        check=_backend_pool_shape,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-backend-circuit-breaker",
-        summary="Single backends carry a circuit breaker that honours Retry-After.",
-        resource_types=(BACKEND,),
-        severity=MEDIUM,
-        remediation="Add circuitBreaker.rules with a failureCondition on 429/5xx and acceptRetryAfter=True.",
-        check=_backend_circuit_breaker,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-subscription-not-all-apis",
-        summary="Subscriptions are scoped to a product or one API, never to all APIs.",
-        resource_types=(SUBSCRIPTION,),
-        severity=HIGH,
-        remediation="Set scope='/products/<productId>'.",
-        check=_subscription_scope,
-        concern=CONCERN,
-        sources=("Azure Policy 3aa03346-d8c5-4994-a5bc-7652c2a2aef1",),
-    ),
-    Rule(
-        name="apim-subscription-tracing-disabled",
-        summary="Subscriptions do not allow request tracing.",
-        resource_types=(SUBSCRIPTION,),
-        severity=MEDIUM,
-        remediation="Remove allowTracing or set it to False.",
-        check=_subscription_tracing,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-product-subscription-required",
-        summary="Products require a subscription (no open products).",
-        resource_types=(PRODUCT,),
-        severity=HIGH,
-        remediation="Set subscriptionRequired=True.",
-        check=_product_subscription_required,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-policy-keeps-base",
-        summary="Every API and product policy keeps <base /> in each section; a <backend> that forwards "
-        "the request itself keeps no <base /> (never both).",
-        resource_types=(API_POLICY, PRODUCT_POLICY),
-        severity=HIGH,
-        remediation="Start inbound/outbound/on-error with <base />; in <backend> use either <base /> or your "
-        "own forward-request (e.g. inside retry), not both.",
-        check=_keeps_base,
-        concern=CONCERN,
-        sources=("Azure Policy d5448c98-e503-4fdd-bcd2-784960c00d04",),
-    ),
-    Rule(
-        name="apim-policy-no-literal-keys",
-        summary="No key, token or password is written literally in API or product policy XML.",
-        resource_types=(API_POLICY, PRODUCT_POLICY),
-        severity=CRITICAL,
-        remediation="Move the value to Key Vault, expose it as a secret named value and reference it as "
-        "{{name}}; prefer authentication-managed-identity for Azure OpenAI.",
-        check=_no_literal_keys,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-api-rate-limited",
-        summary="Every API is covered by a rate, quota or token limit in its own policy or in the policy "
-        "of a product it belongs to.",
-        resource_types=(API, API_POLICY, PRODUCT, PRODUCT_API_LINK, PRODUCT_POLICY),
-        severity=HIGH,
-        remediation="Add llm-token-limit / rate-limit-by-key to the product policy (or the API policy) "
-        "template, and link the API to that product.",
-        check=_apis_rate_limited,
-        concern=CONCERN,
-        stack_rule=True,
-    ),
-    Rule(
-        name="apim-diagnostic-payload-limited",
-        summary="APIM diagnostics log at most maxBodyBytes of request/response bodies (pack config; 0 by default).",
-        resource_types=(API_DIAGNOSTIC, DIAGNOSTIC),
-        severity=MEDIUM,
-        remediation="Set monitoring.logBodyBytes in Pulumi.<stack>.yaml to 0 (or within maxBodyBytes of "
-        "policies/config/<environment>.json).",
-        check=_payload_logging_limited,
-        concern=CONCERN,
-        config_schema={
-            "maxBodyBytes": {"type": "integer", "minimum": 0, "maximum": 8192, "default": 0},
-        },
-    ),
-    Rule(
-        name="apim-llm-messages-limited",
-        summary="LLM logs keep prompts and completions only up to maxLlmMessageBytes (pack config; 0 by default, "
-        "so prod logs model and token usage only).",
-        resource_types=(API_DIAGNOSTIC,),
-        severity=MEDIUM,
-        remediation="Set monitoring.llmMessageBytes in the stack file to 0 (or within maxLlmMessageBytes of "
-        "this rule in policies/config/).",
-        check=_llm_messages_limited,
-        concern=CONCERN,
-        config_schema={
-            "maxLlmMessageBytes": {"type": "integer", "minimum": 0, "maximum": 2097152, "default": 0},
-        },
-    ),
-    Rule(
-        name="generic-resource-shape-known",
-        summary="Generic ARM resources of the providers the pack checks (API Management) use an API version whose "
-        "shape the pack knows, so its rules see them as the typed resources they are.",
-        resource_types=(GENERIC,),
-        severity=HIGH,
-        remediation="Use an API version listed in policies/rules/typed_view.py, or add the new version there "
-        "after checking its shape against the REST spec.",
-        check=_generic_shape_known,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="apim-logger-credentials-by-reference",
-        summary="APIM logger credentials are named-value references, not literals.",
-        resource_types=(LOGGER,),
-        severity=LOW,
-        remediation="Create a named value for the instrumentation key or connection string and pass "
-        "credentials={'instrumentationKey': '{{name}}'} (or use an azureMonitor logger).",
-        check=_logger_credentials,
-        concern=CONCERN,
-    ),
-)
+RULES = tuple(CONCERN.rules)

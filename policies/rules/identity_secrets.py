@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Rule
+from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Concern
 from ._props import dig, leaf, lower, text
 
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
 ROLE_ASSIGNMENT = "azure-native:authorization:RoleAssignment"
-CONCERN = "identity-and-secrets"
+CONCERN = Concern("identity-and-secrets")
 
 # Built-in roles that can take over or re-delegate access to whatever they are scoped to.
 _PRIVILEGED_ROLES = {
@@ -19,6 +19,15 @@ _PRIVILEGED_ROLES = {
 }
 
 
+@CONCERN.rule(
+    "keyvault-rbac-authorization",
+    summary="Key Vaults use the Azure RBAC permission model.",
+    resource_types=(VAULT,),
+    severity=HIGH,
+    remediation="Set properties.enableRbacAuthorization=True, drop accessPolicies and grant "
+    "data-plane roles with RoleAssignment resources.",
+    sources=("Azure Policy 12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5",),
+)
 def _rbac_authorization(args, config):
     if dig(args.props, "properties", "enableRbacAuthorization") is not True:
         yield (
@@ -27,6 +36,16 @@ def _rbac_authorization(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-purge-protection",
+    summary="Key Vaults enable purge protection (prod; advisory in dev, which must stay re-creatable).",
+    resource_types=(VAULT,),
+    severity=HIGH,
+    remediation="Set properties.enablePurgeProtection=True (it cannot be turned off again).",
+    sources=("Checkov CKV_AZURE_110", "Azure Policy 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"),
+    # Only prod turns purge protection on: dev and test stacks must stay destroyable.
+    stack_enforcement={"dev": ADVISORY, "test": ADVISORY},
+)
 def _purge_protection(args, config):
     if dig(args.props, "properties", "enablePurgeProtection") is not True:
         yield (
@@ -35,6 +54,20 @@ def _purge_protection(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-soft-delete-retention",
+    summary="Key Vaults keep soft delete on with a retention inside the stack's range "
+    "(pack config minimumDays..maximumDays).",
+    resource_types=(VAULT,),
+    severity=MEDIUM,
+    remediation="Leave properties.enableSoftDelete unset or true and set "
+    "properties.softDeleteRetentionInDays within the configured range (Azure allows 7 to 90).",
+    sources=("Checkov CKV_AZURE_42", "Azure Policy 1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"),
+    config_schema={
+        "minimumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 30},
+        "maximumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 90},
+    },
+)
 def _soft_delete_retention(args, config):
     low, high = config.get("minimumDays", 7), config.get("maximumDays", 90)
     if dig(args.props, "properties", "enableSoftDelete") is False:
@@ -48,6 +81,16 @@ def _soft_delete_retention(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-public-network-disabled",
+    summary="Key Vaults disable public network access (prod; advisory in dev).",
+    resource_types=(VAULT,),
+    severity=HIGH,
+    remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
+    "vault is then reached through its private endpoint.",
+    sources=("Checkov CKV_AZURE_189", "Azure Policy 405c5871-3e91-4644-8a63-58e19d68ff5b"),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _public_network_disabled(args, config):
     value = dig(args.props, "properties", "publicNetworkAccess")
     if lower(value) != "disabled":
@@ -57,6 +100,15 @@ def _public_network_disabled(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-network-acl-deny",
+    summary="Key Vault firewalls deny by default (prod; advisory in dev).",
+    resource_types=(VAULT,),
+    severity=MEDIUM,
+    remediation="Set properties.networkAcls={'defaultAction': 'Deny', 'bypass': 'AzureServices'}.",
+    sources=("Checkov CKV_AZURE_109", "Azure Policy 55615ac9-af46-4a59-874e-391cc3dfb490"),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _network_acl_deny(args, config):
     value = dig(args.props, "properties", "networkAcls", "defaultAction")
     if lower(value) != "deny":
@@ -66,6 +118,14 @@ def _network_acl_deny(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-secret-content-type",
+    summary="Key Vault secrets declare a content type.",
+    resource_types=(SECRET,),
+    severity=LOW,
+    remediation="Set properties.contentType, e.g. 'text/plain'.",
+    sources=("Checkov CKV_AZURE_114",),
+)
 def _secret_content_type(args, config):
     if not text(dig(args.props, "properties", "contentType")):
         yield (
@@ -74,6 +134,17 @@ def _secret_content_type(args, config):
         )
 
 
+@CONCERN.rule(
+    "keyvault-secret-expiry",
+    summary="Key Vault secrets carry an expiry date. Advisory everywhere: an expiry without "
+    "automated rotation turns into a gateway outage, so it is a prompt, not a gate.",
+    resource_types=(SECRET,),
+    severity=LOW,
+    remediation="Set properties.attributes.expires (Unix seconds) and own the rotation, or accept "
+    "the advisory with a note in the component's docs.",
+    sources=("Checkov CKV_AZURE_41", "Azure Policy 98728c90-32c7-4049-8429-847dc0f4fe37"),
+    enforcement=ADVISORY,
+)
 def _secret_expiry(args, config):
     if dig(args.props, "properties", "attributes", "expires") is None:
         yield (
@@ -82,6 +153,23 @@ def _secret_expiry(args, config):
         )
 
 
+@CONCERN.rule(
+    "role-assignment-no-privileged-roles",
+    summary="Role assignments never grant Owner, Contributor or access-administration roles "
+    "(pack config forbiddenRoleDefinitionIds).",
+    resource_types=(ROLE_ASSIGNMENT,),
+    severity=CRITICAL,
+    remediation="Use the narrowest built-in data-plane role (Key Vault Secrets User, Cognitive "
+    "Services OpenAI User, ...).",
+    config_schema={
+        "forbiddenRoleDefinitionIds": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": sorted(_PRIVILEGED_ROLES),
+            "description": "Role definition GUIDs that must never be assigned by this program.",
+        },
+    },
+)
 def _no_privileged_roles(args, config):
     forbidden = {text(role).lower() for role in config.get("forbiddenRoleDefinitionIds", [])}
     role = leaf(dig(args.props, "roleDefinitionId"))
@@ -93,6 +181,13 @@ def _no_privileged_roles(args, config):
         )
 
 
+@CONCERN.rule(
+    "role-assignment-principal-type",
+    summary="Role assignments state the principal type.",
+    resource_types=(ROLE_ASSIGNMENT,),
+    severity=LOW,
+    remediation="Set principalType='ServicePrincipal' for managed identities.",
+)
 def _principal_type(args, config):
     if not text(dig(args.props, "principalType")):
         yield (
@@ -101,6 +196,13 @@ def _principal_type(args, config):
         )
 
 
+@CONCERN.rule(
+    "role-assignment-resource-scope",
+    summary="Role assignments are scoped to a single resource, not a resource group or wider.",
+    resource_types=(ROLE_ASSIGNMENT,),
+    severity=MEDIUM,
+    remediation="Pass the target resource's id (vault, OpenAI account) as scope.",
+)
 def _resource_scope(args, config):
     scope = lower(dig(args.props, "scope"))
     parts = [part for part in scope.split("/") if part]
@@ -111,127 +213,4 @@ def _resource_scope(args, config):
         )
 
 
-RULES = (
-    Rule(
-        name="keyvault-rbac-authorization",
-        summary="Key Vaults use the Azure RBAC permission model.",
-        resource_types=(VAULT,),
-        severity=HIGH,
-        remediation="Set properties.enableRbacAuthorization=True, drop accessPolicies and grant "
-        "data-plane roles with RoleAssignment resources.",
-        check=_rbac_authorization,
-        concern=CONCERN,
-        sources=("Azure Policy 12d4fa5e-1f9f-4c21-97a9-b99b3c6611b5",),
-    ),
-    Rule(
-        name="keyvault-purge-protection",
-        summary="Key Vaults enable purge protection (prod; advisory in dev, which must stay re-creatable).",
-        resource_types=(VAULT,),
-        severity=HIGH,
-        remediation="Set properties.enablePurgeProtection=True (it cannot be turned off again).",
-        check=_purge_protection,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_110", "Azure Policy 0b60c0b2-2dc2-4e1c-b5c9-abbed971de53"),
-        # Only prod turns purge protection on: dev and test stacks must stay destroyable.
-        stack_enforcement={"dev": ADVISORY, "test": ADVISORY},
-    ),
-    Rule(
-        name="keyvault-soft-delete-retention",
-        summary="Key Vaults keep soft delete on with a retention inside the stack's range "
-        "(pack config minimumDays..maximumDays).",
-        resource_types=(VAULT,),
-        severity=MEDIUM,
-        remediation="Leave properties.enableSoftDelete unset or true and set "
-        "properties.softDeleteRetentionInDays within the configured range (Azure allows 7 to 90).",
-        check=_soft_delete_retention,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_42", "Azure Policy 1e66c121-a66a-4b1f-9b83-0fd99bf0fc2d"),
-        config_schema={
-            "minimumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 30},
-            "maximumDays": {"type": "integer", "minimum": 7, "maximum": 90, "default": 90},
-        },
-    ),
-    Rule(
-        name="keyvault-public-network-disabled",
-        summary="Key Vaults disable public network access (prod; advisory in dev).",
-        resource_types=(VAULT,),
-        severity=HIGH,
-        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
-        "vault is then reached through its private endpoint.",
-        check=_public_network_disabled,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_189", "Azure Policy 405c5871-3e91-4644-8a63-58e19d68ff5b"),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="keyvault-network-acl-deny",
-        summary="Key Vault firewalls deny by default (prod; advisory in dev).",
-        resource_types=(VAULT,),
-        severity=MEDIUM,
-        remediation="Set properties.networkAcls={'defaultAction': 'Deny', 'bypass': 'AzureServices'}.",
-        check=_network_acl_deny,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_109", "Azure Policy 55615ac9-af46-4a59-874e-391cc3dfb490"),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="keyvault-secret-content-type",
-        summary="Key Vault secrets declare a content type.",
-        resource_types=(SECRET,),
-        severity=LOW,
-        remediation="Set properties.contentType, e.g. 'text/plain'.",
-        check=_secret_content_type,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_114",),
-    ),
-    Rule(
-        name="keyvault-secret-expiry",
-        summary="Key Vault secrets carry an expiry date. Advisory everywhere: an expiry without "
-        "automated rotation turns into a gateway outage, so it is a prompt, not a gate.",
-        resource_types=(SECRET,),
-        severity=LOW,
-        remediation="Set properties.attributes.expires (Unix seconds) and own the rotation, or accept "
-        "the advisory with a note in the component's docs.",
-        check=_secret_expiry,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_41", "Azure Policy 98728c90-32c7-4049-8429-847dc0f4fe37"),
-        enforcement=ADVISORY,
-    ),
-    Rule(
-        name="role-assignment-no-privileged-roles",
-        summary="Role assignments never grant Owner, Contributor or access-administration roles "
-        "(pack config forbiddenRoleDefinitionIds).",
-        resource_types=(ROLE_ASSIGNMENT,),
-        severity=CRITICAL,
-        remediation="Use the narrowest built-in data-plane role (Key Vault Secrets User, Cognitive "
-        "Services OpenAI User, ...).",
-        check=_no_privileged_roles,
-        concern=CONCERN,
-        config_schema={
-            "forbiddenRoleDefinitionIds": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": sorted(_PRIVILEGED_ROLES),
-                "description": "Role definition GUIDs that must never be assigned by this program.",
-            },
-        },
-    ),
-    Rule(
-        name="role-assignment-principal-type",
-        summary="Role assignments state the principal type.",
-        resource_types=(ROLE_ASSIGNMENT,),
-        severity=LOW,
-        remediation="Set principalType='ServicePrincipal' for managed identities.",
-        check=_principal_type,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="role-assignment-resource-scope",
-        summary="Role assignments are scoped to a single resource, not a resource group or wider.",
-        resource_types=(ROLE_ASSIGNMENT,),
-        severity=MEDIUM,
-        remediation="Pass the target resource's id (vault, OpenAI account) as scope.",
-        check=_resource_scope,
-        concern=CONCERN,
-    ),
-)
+RULES = tuple(CONCERN.rules)

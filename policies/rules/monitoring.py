@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._model import HIGH, LOW, MEDIUM, Rule
+from ._model import HIGH, LOW, MEDIUM, Concern
 from ._props import dig, items, lower, text
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
@@ -11,7 +11,7 @@ COMPONENT = "azure-native:applicationinsights:Component"
 ACTION_GROUP = "azure-native:monitor:ActionGroup"
 METRIC_ALERT = "azure-native:monitor:MetricAlert"
 QUERY_RULE = "azure-native:monitor:ScheduledQueryRule"
-CONCERN = "monitoring"
+CONCERN = Concern("monitoring")
 
 # Resource type -> (ARM provider/type segment of its id, input holding its name).
 MONITORED = {
@@ -49,6 +49,21 @@ def _targets(setting, resource):
     return bool(name) and uri.endswith(f"/providers/{segment}/{name}")
 
 
+@CONCERN.rule(
+    "monitoring-diagnostic-settings-coverage",
+    summary="Every API Management, Azure OpenAI, Key Vault and Application Gateway resource has a "
+    "diagnostic setting (stack rule).",
+    resource_types=(*MONITORED, DIAGNOSTIC_SETTING),
+    severity=HIGH,
+    remediation="Add a monitor.DiagnosticSetting per resource with resourceUri=<resource>.id.",
+    sources=(
+        "Azure Policy 7f89b1eb-583c-429a-8828-af049802c1d9",
+        "Azure Policy cf820ca0-f99e-4f3e-84fb-66e913812d21",
+        "Azure Policy 1b4d1c4e-934c-4703-944c-27c82c06bebb",
+        "Azure Policy 8a04f872-51e9-4313-97fb-fc1c3543011c",
+    ),
+    stack_rule=True,
+)
 def _every_resource_has_diagnostics(resources, config):
     settings = [r for r in resources if r.resource_type == DIAGNOSTIC_SETTING]
     for resource in resources:
@@ -62,6 +77,15 @@ def _every_resource_has_diagnostics(resources, config):
             )
 
 
+@CONCERN.rule(
+    "monitoring-diagnostic-setting-complete",
+    summary="Diagnostic settings send allLogs and AllMetrics (where the type has metrics) to a Log "
+    "Analytics workspace.",
+    resource_types=(DIAGNOSTIC_SETTING,),
+    severity=MEDIUM,
+    remediation="Set workspaceId, logs=[{'categoryGroup': 'allLogs', 'enabled': True}] and "
+    "metrics=[{'category': 'AllMetrics', 'enabled': True}].",
+)
 def _setting_complete(args, config):
     if not text(dig(args.props, "workspaceId")):
         yield "workspaceId is not set; send the logs to the stack's Log Analytics workspace."
@@ -75,6 +99,14 @@ def _setting_complete(args, config):
             yield "metrics has no enabled 'AllMetrics' entry; add {'category': 'AllMetrics', 'enabled': True}."
 
 
+@CONCERN.rule(
+    "monitoring-app-insights-workspace-based",
+    summary="Application Insights components are workspace-based.",
+    resource_types=(COMPONENT,),
+    severity=MEDIUM,
+    remediation="Set workspaceResourceId to the Log Analytics workspace id.",
+    sources=("Azure Policy d550e854-df1a-4de9-bf44-cd894b39a95e",),
+)
 def _workspace_based(args, config):
     if not text(dig(args.props, "workspaceResourceId")):
         yield "workspaceResourceId is not set; classic Application Insights is retired. Link the workspace."
@@ -83,6 +115,18 @@ def _workspace_based(args, config):
         yield f"ingestionMode is {mode!r}; use 'LogAnalytics' (or leave it unset)."
 
 
+@CONCERN.rule(
+    "monitoring-workspace-retention",
+    summary="Log Analytics retention is inside the stack's range (pack config minimumDays..maximumDays).",
+    resource_types=(WORKSPACE,),
+    severity=LOW,
+    remediation="Set monitoring.retentionDays in Pulumi.<stack>.yaml within the range of "
+    "policies/config/<environment>.json.",
+    config_schema={
+        "minimumDays": {"type": "integer", "minimum": 30, "maximum": 730, "default": 30},
+        "maximumDays": {"type": "integer", "minimum": 30, "maximum": 730, "default": 730},
+    },
+)
 def _workspace_retention(args, config):
     low, high = config.get("minimumDays", 30), config.get("maximumDays", 730)
     days = dig(args.props, "retentionInDays")
@@ -92,11 +136,27 @@ def _workspace_retention(args, config):
         yield f"retentionInDays is {days:g}; this stack keeps logs between {low:g} and {high:g} days."
 
 
+@CONCERN.rule(
+    "monitoring-workspace-local-auth-disabled",
+    summary="Log Analytics workspaces accept only Entra ID-authenticated ingestion.",
+    resource_types=(WORKSPACE,),
+    severity=MEDIUM,
+    remediation="Set features={'disableLocalAuth': True}.",
+    sources=("Azure Policy e15effd4-2278-4c65-a0da-4d6f6d1890e2",),
+)
 def _workspace_local_auth(args, config):
     if dig(args.props, "features", "disableLocalAuth") is not True:
         yield "features.disableLocalAuth is not true; require Entra ID for ingestion (shared keys are not needed)."
 
 
+@CONCERN.rule(
+    "monitoring-alerts-routed",
+    summary="Metric and log alert rules are enabled and notify an action group.",
+    resource_types=(METRIC_ALERT, QUERY_RULE),
+    severity=MEDIUM,
+    remediation="Set actions to the stack's action group (MetricAlert: actions=[{'actionGroupId': ...}]; "
+    "ScheduledQueryRule: actions={'actionGroups': [...]}).",
+)
 def _alerts_routed(args, config):
     if dig(args.props, "enabled") is False:
         yield "the alert rule is disabled; enable it or remove it."
@@ -108,6 +168,13 @@ def _alerts_routed(args, config):
         yield "the alert rule notifies no action group; add the stack's action group to its actions."
 
 
+@CONCERN.rule(
+    "monitoring-action-group-receivers",
+    summary="Action groups are enabled and have at least one receiver.",
+    resource_types=(ACTION_GROUP,),
+    severity=MEDIUM,
+    remediation="Set enabled=True and add an email (or webhook) receiver.",
+)
 def _action_group_receivers(args, config):
     if dig(args.props, "enabled") is not True:
         yield "enabled is not true; a disabled action group silently drops every alert."
@@ -115,86 +182,4 @@ def _action_group_receivers(args, config):
         yield "the action group has no receivers; add at least one email or webhook receiver."
 
 
-RULES = (
-    Rule(
-        name="monitoring-diagnostic-settings-coverage",
-        summary="Every API Management, Azure OpenAI, Key Vault and Application Gateway resource has a "
-        "diagnostic setting (stack rule).",
-        resource_types=(*MONITORED, DIAGNOSTIC_SETTING),
-        severity=HIGH,
-        remediation="Add a monitor.DiagnosticSetting per resource with resourceUri=<resource>.id.",
-        check=_every_resource_has_diagnostics,
-        concern=CONCERN,
-        sources=(
-            "Azure Policy 7f89b1eb-583c-429a-8828-af049802c1d9",
-            "Azure Policy cf820ca0-f99e-4f3e-84fb-66e913812d21",
-            "Azure Policy 1b4d1c4e-934c-4703-944c-27c82c06bebb",
-            "Azure Policy 8a04f872-51e9-4313-97fb-fc1c3543011c",
-        ),
-        stack_rule=True,
-    ),
-    Rule(
-        name="monitoring-diagnostic-setting-complete",
-        summary="Diagnostic settings send allLogs and AllMetrics (where the type has metrics) to a Log "
-        "Analytics workspace.",
-        resource_types=(DIAGNOSTIC_SETTING,),
-        severity=MEDIUM,
-        remediation="Set workspaceId, logs=[{'categoryGroup': 'allLogs', 'enabled': True}] and "
-        "metrics=[{'category': 'AllMetrics', 'enabled': True}].",
-        check=_setting_complete,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="monitoring-app-insights-workspace-based",
-        summary="Application Insights components are workspace-based.",
-        resource_types=(COMPONENT,),
-        severity=MEDIUM,
-        remediation="Set workspaceResourceId to the Log Analytics workspace id.",
-        check=_workspace_based,
-        concern=CONCERN,
-        sources=("Azure Policy d550e854-df1a-4de9-bf44-cd894b39a95e",),
-    ),
-    Rule(
-        name="monitoring-workspace-retention",
-        summary="Log Analytics retention is inside the stack's range (pack config minimumDays..maximumDays).",
-        resource_types=(WORKSPACE,),
-        severity=LOW,
-        remediation="Set monitoring.retentionDays in Pulumi.<stack>.yaml within the range of "
-        "policies/config/<environment>.json.",
-        check=_workspace_retention,
-        concern=CONCERN,
-        config_schema={
-            "minimumDays": {"type": "integer", "minimum": 30, "maximum": 730, "default": 30},
-            "maximumDays": {"type": "integer", "minimum": 30, "maximum": 730, "default": 730},
-        },
-    ),
-    Rule(
-        name="monitoring-workspace-local-auth-disabled",
-        summary="Log Analytics workspaces accept only Entra ID-authenticated ingestion.",
-        resource_types=(WORKSPACE,),
-        severity=MEDIUM,
-        remediation="Set features={'disableLocalAuth': True}.",
-        check=_workspace_local_auth,
-        concern=CONCERN,
-        sources=("Azure Policy e15effd4-2278-4c65-a0da-4d6f6d1890e2",),
-    ),
-    Rule(
-        name="monitoring-alerts-routed",
-        summary="Metric and log alert rules are enabled and notify an action group.",
-        resource_types=(METRIC_ALERT, QUERY_RULE),
-        severity=MEDIUM,
-        remediation="Set actions to the stack's action group (MetricAlert: actions=[{'actionGroupId': ...}]; "
-        "ScheduledQueryRule: actions={'actionGroups': [...]}).",
-        check=_alerts_routed,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="monitoring-action-group-receivers",
-        summary="Action groups are enabled and have at least one receiver.",
-        resource_types=(ACTION_GROUP,),
-        severity=MEDIUM,
-        remediation="Set enabled=True and add an email (or webhook) receiver.",
-        check=_action_group_receivers,
-        concern=CONCERN,
-    ),
-)
+RULES = tuple(CONCERN.rules)

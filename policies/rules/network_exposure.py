@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Rule
+from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Concern
 from ._props import dig, items, leaf, lower, names, text
 
 VNET = "azure-native:network:VirtualNetwork"
@@ -17,7 +17,7 @@ PRIVATE_ENDPOINT = "azure-native:network:PrivateEndpoint"
 DNS_ZONE_GROUP = "azure-native:network:PrivateDnsZoneGroup"
 VNET_LINK = "azure-native:privatedns:VirtualNetworkLink"
 RECORD_SET = "azure-native:privatedns:PrivateRecordSet"
-CONCERN = "network-exposure"
+CONCERN = Concern("network-exposure")
 
 _INTERNET = frozenset({"*", "internet", "any", "0.0.0.0", "0.0.0.0/0", "::/0"})
 _GATEWAY_SUBNETS = ["AzureFirewallManagementSubnet", "AzureFirewallSubnet", "GatewaySubnet", "RouteServerSubnet"]
@@ -50,6 +50,26 @@ def _port_ranges(rule):
             continue
 
 
+@CONCERN.rule(
+    "nsg-no-internet-management-ports",
+    summary="NSGs allow no inbound traffic from the internet to management ports (pack config managementPorts).",
+    resource_types=(NSG,),
+    severity=CRITICAL,
+    remediation="Restrict the rule's source to a bastion/VPN prefix or remove it.",
+    sources=(
+        "Checkov CKV_AZURE_9",
+        "Checkov CKV_AZURE_10",
+        "Azure Policy e372f825-a257-4fb8-9175-797a8a8627d6",
+        "Azure Policy 2c89a2e5-7285-40fe-afe0-ae8654b92fab",
+    ),
+    config_schema={
+        "managementPorts": {
+            "type": "array",
+            "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+            "default": [22, 3389, 5985, 5986],
+        },
+    },
+)
 def _management_ports_closed(args, config):
     ports = sorted({int(port) for port in config.get("managementPorts", [])})
     for name, rule in _inbound_internet_allows(args.props):
@@ -61,6 +81,14 @@ def _management_ports_closed(args, config):
             )
 
 
+@CONCERN.rule(
+    "nsg-no-internet-udp",
+    summary="NSGs allow no inbound UDP (or any-protocol) traffic from the internet.",
+    resource_types=(NSG,),
+    severity=HIGH,
+    remediation="Set protocol='Tcp' on internet-facing allow rules.",
+    sources=("Checkov CKV_AZURE_77",),
+)
 def _no_internet_udp(args, config):
     for name, rule in _inbound_internet_allows(args.props):
         if lower(dig(rule, "protocol")) in ("udp", "*"):
@@ -70,12 +98,31 @@ def _no_internet_udp(args, config):
             )
 
 
+@CONCERN.rule(
+    "nsg-no-internet-all-ports",
+    summary="NSGs never open every port to the internet.",
+    resource_types=(NSG,),
+    severity=CRITICAL,
+    remediation="List the destination ports explicitly (443, and 80 only for redirects).",
+)
 def _no_internet_wildcard_ports(args, config):
     for name, rule in _inbound_internet_allows(args.props):
         if any(low == 0 and high == 65535 for low, high in _port_ranges(rule)):
             yield f"security rule {name!r} allows every port from the internet; open only 443 (and 80 for redirects)."
 
 
+@CONCERN.rule(
+    "subnet-has-nsg",
+    summary="Every subnet has an NSG, except the Azure gateway subnets that forbid one (pack config "
+    "exemptSubnetNames).",
+    resource_types=(SUBNET,),
+    severity=HIGH,
+    remediation="Pass networkSecurityGroup={'id': nsg.id} on the Subnet resource.",
+    sources=("Checkov CKV2_AZURE_31", "Azure Policy e71308d3-144b-4262-b144-efdc3cc90517"),
+    config_schema={
+        "exemptSubnetNames": {"type": "array", "items": {"type": "string"}, "default": _GATEWAY_SUBNETS},
+    },
+)
 def _subnet_has_nsg(args, config):
     exempt = {text(name).lower() for name in config.get("exemptSubnetNames", [])}
     name = text(dig(args.props, "subnetName")) or text(dig(args.props, "name")) or args.name
@@ -85,6 +132,13 @@ def _subnet_has_nsg(args, config):
         yield f"subnet {name!r} has no networkSecurityGroup; associate the tier's NSG (networkSecurityGroup.id)."
 
 
+@CONCERN.rule(
+    "vnet-no-inline-subnets",
+    summary="Virtual networks declare no inline subnets (subnets are separate resources).",
+    resource_types=(VNET,),
+    severity=MEDIUM,
+    remediation="Remove subnets=[...] from the VirtualNetwork; keep one Subnet resource per subnet.",
+)
 def _vnet_without_inline_subnets(args, config):
     if items(dig(args.props, "subnets")):
         yield (
@@ -93,6 +147,13 @@ def _vnet_without_inline_subnets(args, config):
         )
 
 
+@CONCERN.rule(
+    "public-ip-standard-static",
+    summary="Public IPs are Standard SKU with static allocation.",
+    resource_types=(PUBLIC_IP,),
+    severity=MEDIUM,
+    remediation="Set sku={'name': 'Standard'} and publicIPAllocationMethod='Static'.",
+)
 def _public_ip_standard_static(args, config):
     sku = text(dig(args.props, "sku", "name"))
     allocation = text(dig(args.props, "publicIPAllocationMethod"))
@@ -102,6 +163,14 @@ def _public_ip_standard_static(args, config):
         yield f"publicIPAllocationMethod is {allocation or None!r}; use 'Static' so DNS records stay valid."
 
 
+@CONCERN.rule(
+    "private-endpoint-dns-zone-group",
+    summary="Every private endpoint has a private DNS zone group.",
+    resource_types=(PRIVATE_ENDPOINT, DNS_ZONE_GROUP),
+    severity=MEDIUM,
+    remediation="Add a PrivateDnsZoneGroup (child of the endpoint) pointing at the service's privatelink zone.",
+    stack_rule=True,
+)
 def _endpoints_have_dns_zone_group(resources, config):
     groups = [r for r in resources if r.resource_type == DNS_ZONE_GROUP]
     for endpoint in (r for r in resources if r.resource_type == PRIVATE_ENDPOINT):
@@ -117,11 +186,25 @@ def _endpoints_have_dns_zone_group(resources, config):
         )
 
 
+@CONCERN.rule(
+    "private-dns-link-no-autoregistration",
+    summary="Private DNS zone links do not auto-register VM records.",
+    resource_types=(VNET_LINK,),
+    severity=LOW,
+    remediation="Set registrationEnabled=False.",
+)
 def _link_without_autoregistration(args, config):
     if dig(args.props, "registrationEnabled") is True:
         yield "registrationEnabled is true; privatelink zones hold endpoint records only. Set it to false."
 
 
+@CONCERN.rule(
+    "private-dns-records-private",
+    summary="Private DNS A records point at private addresses.",
+    resource_types=(RECORD_SET,),
+    severity=MEDIUM,
+    remediation="Use the private endpoint's private IP in aRecords.",
+)
 def _records_are_private(args, config):
     for record in items(dig(args.props, "aRecords")):
         address = text(dig(record, "ipv4Address"))
@@ -136,6 +219,14 @@ def _records_are_private(args, config):
             )
 
 
+@CONCERN.rule(
+    "appgw-waf-v2-with-policy",
+    summary="Application Gateways run the WAF_v2 SKU with a WAF policy attached.",
+    resource_types=(APP_GATEWAY,),
+    severity=HIGH,
+    remediation="Set sku name/tier 'WAF_v2' and firewallPolicy={'id': waf_policy.id}.",
+    sources=("Checkov CKV_AZURE_120", "Azure Policy 564feb30-bf6a-4854-b4bb-0d2d2d1e6c66"),
+)
 def _waf_v2_with_policy(args, config):
     sku = dig(args.props, "sku") or {}
     name, tier = text(dig(sku, "name")), text(dig(sku, "tier"))
@@ -149,6 +240,14 @@ def _listener_name(reference):
     return leaf(dig(reference, "id"))
 
 
+@CONCERN.rule(
+    "appgw-https-listeners",
+    summary="Application Gateway listeners are HTTPS (HTTP only to redirect to HTTPS).",
+    resource_types=(APP_GATEWAY,),
+    severity=HIGH,
+    remediation="Set protocol='Https' with an sslCertificate, or give the HTTP listener a redirect rule.",
+    sources=("Checkov CKV_AZURE_217",),
+)
 def _https_listeners(args, config):
     redirected = {
         _listener_name(dig(rule, "httpListener"))
@@ -178,6 +277,22 @@ def _tls_policy_ok(policy, allowed):
     return False
 
 
+@CONCERN.rule(
+    "appgw-tls-policy-2022",
+    summary="Application Gateway TLS policy is AppGwSslPolicy20220101 or stricter (pack config "
+    "allowedPredefinedPolicies).",
+    resource_types=(APP_GATEWAY,),
+    severity=HIGH,
+    remediation="Set sslPolicy={'policyType': 'Predefined', 'policyName': 'AppGwSslPolicy20220101S'}.",
+    sources=("Checkov CKV_AZURE_218",),
+    config_schema={
+        "allowedPredefinedPolicies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["AppGwSslPolicy20220101", "AppGwSslPolicy20220101S"],
+        },
+    },
+)
 def _tls_policy_2022(args, config):
     allowed = {text(name).lower() for name in config.get("allowedPredefinedPolicies", [])}
     policies = [("sslPolicy", dig(args.props, "sslPolicy"))]
@@ -203,6 +318,14 @@ def _tls_policy_2022(args, config):
             )
 
 
+@CONCERN.rule(
+    "appgw-key-vault-certificates",
+    summary="Application Gateway certificates come from Key Vault, never embedded.",
+    resource_types=(APP_GATEWAY,),
+    severity=HIGH,
+    remediation="Use sslCertificates=[{'name': ..., 'keyVaultSecretId': ...}] with a user-assigned "
+    "identity that holds 'Key Vault Secrets User'.",
+)
 def _certificates_from_key_vault(args, config):
     for certificate in items(dig(args.props, "sslCertificates")):
         name = text(dig(certificate, "name"))
@@ -213,6 +336,13 @@ def _certificates_from_key_vault(args, config):
             )
 
 
+@CONCERN.rule(
+    "appgw-backend-https",
+    summary="Application Gateway reaches APIM over HTTPS.",
+    resource_types=(APP_GATEWAY,),
+    severity=MEDIUM,
+    remediation="Set protocol='Https' (port 443) on every backendHttpSettingsCollection entry.",
+)
 def _backend_https(args, config):
     for settings in items(dig(args.props, "backendHttpSettingsCollection")):
         if lower(dig(settings, "protocol")) != "https":
@@ -222,18 +352,43 @@ def _backend_https(args, config):
             )
 
 
+@CONCERN.rule(
+    "waf-policy-enabled",
+    summary="WAF policies are enabled.",
+    resource_types=(WAF_POLICY,),
+    severity=HIGH,
+    remediation="Set policySettings.state='Enabled'.",
+)
 def _waf_enabled(args, config):
     state = text(dig(args.props, "policySettings", "state"))
     if state.lower() != "enabled":
         yield f"policySettings.state is {state or None!r}; set it to 'Enabled'."
 
 
+@CONCERN.rule(
+    "waf-prevention-mode",
+    summary="WAF policies run in Prevention mode (prod; advisory in dev).",
+    resource_types=(WAF_POLICY,),
+    severity=HIGH,
+    remediation="Set edge.wafMode: Prevention in Pulumi.<stack>.yaml once false positives are tuned out in dev.",
+    sources=("Checkov CKV_AZURE_122", "Azure Policy 12430be1-6cc8-4527-a9a8-e3d38f250096"),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _waf_prevention(args, config):
     mode = text(dig(args.props, "policySettings", "mode"))
     if mode.lower() != "prevention":
         yield f"policySettings.mode is {mode or None!r}; set it to 'Prevention' so detected attacks are blocked."
 
 
+@CONCERN.rule(
+    "waf-request-body-check",
+    summary="WAF policies inspect request bodies (prod; advisory in dev).",
+    resource_types=(WAF_POLICY,),
+    severity=MEDIUM,
+    remediation="Set policySettings.requestBodyCheck=True.",
+    sources=("Azure Policy ca85ef9a-741d-461d-8b7a-18c2da82c666",),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _waf_request_body_check(args, config):
     if dig(args.props, "policySettings", "requestBodyCheck") is not True:
         yield "policySettings.requestBodyCheck is not true; enable it so prompt bodies are inspected."
@@ -246,6 +401,20 @@ def _version(value):
         return ()
 
 
+@CONCERN.rule(
+    "waf-managed-rule-set",
+    summary="WAF policies apply the OWASP CRS or Microsoft Default Rule Set at a current version "
+    "(pack config minimumOwaspVersion, minimumDrsVersion).",
+    resource_types=(WAF_POLICY,),
+    severity=HIGH,
+    remediation="Add managedRules.managedRuleSets=[{'ruleSetType': 'Microsoft_DefaultRuleSet', "
+    "'ruleSetVersion': '2.1'}] (or OWASP 3.2).",
+    sources=("Checkov CKV_AZURE_135",),
+    config_schema={
+        "minimumOwaspVersion": {"type": "string", "default": "3.2"},
+        "minimumDrsVersion": {"type": "string", "default": "2.1"},
+    },
+)
 def _managed_rule_set(args, config):
     minimums = {
         "owasp": _version(config.get("minimumOwaspVersion", "3.2")),
@@ -262,210 +431,4 @@ def _managed_rule_set(args, config):
         )
 
 
-RULES = (
-    Rule(
-        name="nsg-no-internet-management-ports",
-        summary="NSGs allow no inbound traffic from the internet to management ports (pack config managementPorts).",
-        resource_types=(NSG,),
-        severity=CRITICAL,
-        remediation="Restrict the rule's source to a bastion/VPN prefix or remove it.",
-        check=_management_ports_closed,
-        concern=CONCERN,
-        sources=(
-            "Checkov CKV_AZURE_9",
-            "Checkov CKV_AZURE_10",
-            "Azure Policy e372f825-a257-4fb8-9175-797a8a8627d6",
-            "Azure Policy 2c89a2e5-7285-40fe-afe0-ae8654b92fab",
-        ),
-        config_schema={
-            "managementPorts": {
-                "type": "array",
-                "items": {"type": "integer", "minimum": 0, "maximum": 65535},
-                "default": [22, 3389, 5985, 5986],
-            },
-        },
-    ),
-    Rule(
-        name="nsg-no-internet-udp",
-        summary="NSGs allow no inbound UDP (or any-protocol) traffic from the internet.",
-        resource_types=(NSG,),
-        severity=HIGH,
-        remediation="Set protocol='Tcp' on internet-facing allow rules.",
-        check=_no_internet_udp,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_77",),
-    ),
-    Rule(
-        name="nsg-no-internet-all-ports",
-        summary="NSGs never open every port to the internet.",
-        resource_types=(NSG,),
-        severity=CRITICAL,
-        remediation="List the destination ports explicitly (443, and 80 only for redirects).",
-        check=_no_internet_wildcard_ports,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="subnet-has-nsg",
-        summary="Every subnet has an NSG, except the Azure gateway subnets that forbid one (pack config "
-        "exemptSubnetNames).",
-        resource_types=(SUBNET,),
-        severity=HIGH,
-        remediation="Pass networkSecurityGroup={'id': nsg.id} on the Subnet resource.",
-        check=_subnet_has_nsg,
-        concern=CONCERN,
-        sources=("Checkov CKV2_AZURE_31", "Azure Policy e71308d3-144b-4262-b144-efdc3cc90517"),
-        config_schema={
-            "exemptSubnetNames": {"type": "array", "items": {"type": "string"}, "default": _GATEWAY_SUBNETS},
-        },
-    ),
-    Rule(
-        name="vnet-no-inline-subnets",
-        summary="Virtual networks declare no inline subnets (subnets are separate resources).",
-        resource_types=(VNET,),
-        severity=MEDIUM,
-        remediation="Remove subnets=[...] from the VirtualNetwork; keep one Subnet resource per subnet.",
-        check=_vnet_without_inline_subnets,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="public-ip-standard-static",
-        summary="Public IPs are Standard SKU with static allocation.",
-        resource_types=(PUBLIC_IP,),
-        severity=MEDIUM,
-        remediation="Set sku={'name': 'Standard'} and publicIPAllocationMethod='Static'.",
-        check=_public_ip_standard_static,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="private-endpoint-dns-zone-group",
-        summary="Every private endpoint has a private DNS zone group.",
-        resource_types=(PRIVATE_ENDPOINT, DNS_ZONE_GROUP),
-        severity=MEDIUM,
-        remediation="Add a PrivateDnsZoneGroup (child of the endpoint) pointing at the service's privatelink zone.",
-        check=_endpoints_have_dns_zone_group,
-        concern=CONCERN,
-        stack_rule=True,
-    ),
-    Rule(
-        name="private-dns-link-no-autoregistration",
-        summary="Private DNS zone links do not auto-register VM records.",
-        resource_types=(VNET_LINK,),
-        severity=LOW,
-        remediation="Set registrationEnabled=False.",
-        check=_link_without_autoregistration,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="private-dns-records-private",
-        summary="Private DNS A records point at private addresses.",
-        resource_types=(RECORD_SET,),
-        severity=MEDIUM,
-        remediation="Use the private endpoint's private IP in aRecords.",
-        check=_records_are_private,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="appgw-waf-v2-with-policy",
-        summary="Application Gateways run the WAF_v2 SKU with a WAF policy attached.",
-        resource_types=(APP_GATEWAY,),
-        severity=HIGH,
-        remediation="Set sku name/tier 'WAF_v2' and firewallPolicy={'id': waf_policy.id}.",
-        check=_waf_v2_with_policy,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_120", "Azure Policy 564feb30-bf6a-4854-b4bb-0d2d2d1e6c66"),
-    ),
-    Rule(
-        name="appgw-https-listeners",
-        summary="Application Gateway listeners are HTTPS (HTTP only to redirect to HTTPS).",
-        resource_types=(APP_GATEWAY,),
-        severity=HIGH,
-        remediation="Set protocol='Https' with an sslCertificate, or give the HTTP listener a redirect rule.",
-        check=_https_listeners,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_217",),
-    ),
-    Rule(
-        name="appgw-tls-policy-2022",
-        summary="Application Gateway TLS policy is AppGwSslPolicy20220101 or stricter (pack config "
-        "allowedPredefinedPolicies).",
-        resource_types=(APP_GATEWAY,),
-        severity=HIGH,
-        remediation="Set sslPolicy={'policyType': 'Predefined', 'policyName': 'AppGwSslPolicy20220101S'}.",
-        check=_tls_policy_2022,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_218",),
-        config_schema={
-            "allowedPredefinedPolicies": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["AppGwSslPolicy20220101", "AppGwSslPolicy20220101S"],
-            },
-        },
-    ),
-    Rule(
-        name="appgw-key-vault-certificates",
-        summary="Application Gateway certificates come from Key Vault, never embedded.",
-        resource_types=(APP_GATEWAY,),
-        severity=HIGH,
-        remediation="Use sslCertificates=[{'name': ..., 'keyVaultSecretId': ...}] with a user-assigned "
-        "identity that holds 'Key Vault Secrets User'.",
-        check=_certificates_from_key_vault,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="appgw-backend-https",
-        summary="Application Gateway reaches APIM over HTTPS.",
-        resource_types=(APP_GATEWAY,),
-        severity=MEDIUM,
-        remediation="Set protocol='Https' (port 443) on every backendHttpSettingsCollection entry.",
-        check=_backend_https,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="waf-policy-enabled",
-        summary="WAF policies are enabled.",
-        resource_types=(WAF_POLICY,),
-        severity=HIGH,
-        remediation="Set policySettings.state='Enabled'.",
-        check=_waf_enabled,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="waf-prevention-mode",
-        summary="WAF policies run in Prevention mode (prod; advisory in dev).",
-        resource_types=(WAF_POLICY,),
-        severity=HIGH,
-        remediation="Set edge.wafMode: Prevention in Pulumi.<stack>.yaml once false positives are tuned out in dev.",
-        check=_waf_prevention,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_122", "Azure Policy 12430be1-6cc8-4527-a9a8-e3d38f250096"),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="waf-request-body-check",
-        summary="WAF policies inspect request bodies (prod; advisory in dev).",
-        resource_types=(WAF_POLICY,),
-        severity=MEDIUM,
-        remediation="Set policySettings.requestBodyCheck=True.",
-        check=_waf_request_body_check,
-        concern=CONCERN,
-        sources=("Azure Policy ca85ef9a-741d-461d-8b7a-18c2da82c666",),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="waf-managed-rule-set",
-        summary="WAF policies apply the OWASP CRS or Microsoft Default Rule Set at a current version "
-        "(pack config minimumOwaspVersion, minimumDrsVersion).",
-        resource_types=(WAF_POLICY,),
-        severity=HIGH,
-        remediation="Add managedRules.managedRuleSets=[{'ruleSetType': 'Microsoft_DefaultRuleSet', "
-        "'ruleSetVersion': '2.1'}] (or OWASP 3.2).",
-        check=_managed_rule_set,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_135",),
-        config_schema={
-            "minimumOwaspVersion": {"type": "string", "default": "3.2"},
-            "minimumDrsVersion": {"type": "string", "default": "2.1"},
-        },
-    ),
-)
+RULES = tuple(CONCERN.rules)

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from ._model import ADVISORY, HIGH, LOW, MEDIUM, Rule
+from ._model import ADVISORY, HIGH, LOW, MEDIUM, Concern
 from ._props import dig, identity_types, lower, names, text
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
-CONCERN = "openai"
+CONCERN = Concern("openai")
 
 
+@CONCERN.rule(
+    "openai-local-auth-disabled",
+    summary="Azure AI accounts (OpenAI, Content Safety) disable local (API key) authentication.",
+    resource_types=(ACCOUNT,),
+    severity=HIGH,
+    remediation="Keep authMode: managedIdentity in Pulumi.<stack>.yaml (APIM then signs in as itself); "
+    "api-key mode also needs allowLocalAuth in policies/config/<environment>.json.",
+    sources=("Checkov CKV_AZURE_236", "Azure Policy 71ef260a-8f18-47b7-abcb-62d0673d94dc"),
+    config_schema={"allowLocalAuth": {"type": "boolean", "default": False}},
+)
 def _local_auth_disabled(args, config):
     # api-key mode is a named opt-in on both sides: authMode in the stack, allowLocalAuth here. It is about the
     # OpenAI accounts only: APIM reaches Content Safety as its managed identity in either mode.
@@ -23,6 +33,16 @@ def _local_auth_disabled(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-public-network-disabled",
+    summary="Azure AI accounts (OpenAI, Content Safety) disable public network access (prod; advisory in dev).",
+    resource_types=(ACCOUNT,),
+    severity=HIGH,
+    remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
+    "accounts are then reached through private endpoints.",
+    sources=("Checkov CKV_AZURE_134", "Azure Policy 0725b4dd-7e76-479c-a735-68e7ee23d5ca"),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _public_network_disabled(args, config):
     value = dig(args.props, "properties", "publicNetworkAccess")
     if lower(value) != "disabled":
@@ -32,6 +52,16 @@ def _public_network_disabled(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-network-acl-deny",
+    summary="Azure AI account (OpenAI, Content Safety) network ACLs deny by default (prod; advisory in dev).",
+    resource_types=(ACCOUNT,),
+    severity=HIGH,
+    remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml "
+    "(the accounts' ACLs then deny by default).",
+    sources=("Azure Policy 037eea7a-bd0a-46c5-9a66-03aea78705d3",),
+    stack_enforcement={"dev": ADVISORY},
+)
 def _network_acl_deny(args, config):
     value = dig(args.props, "properties", "networkAcls", "defaultAction")
     if lower(value) != "deny":
@@ -41,6 +71,14 @@ def _network_acl_deny(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-managed-identity",
+    summary="Azure AI accounts (OpenAI, Content Safety) have a managed identity.",
+    resource_types=(ACCOUNT,),
+    severity=MEDIUM,
+    remediation="Set identity.type='SystemAssigned'.",
+    sources=("Checkov CKV_AZURE_238", "Azure Policy fe3fd216-4f83-4fc1-8984-2bbec80a3418"),
+)
 def _managed_identity(args, config):
     if not identity_types(dig(args.props, "identity")) & {"systemassigned", "userassigned"}:
         yield (
@@ -49,6 +87,14 @@ def _managed_identity(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-custom-subdomain",
+    summary="Azure AI accounts (OpenAI, Content Safety) set a custom subdomain (needed for Entra ID auth and "
+    "private endpoints).",
+    resource_types=(ACCOUNT,),
+    severity=MEDIUM,
+    remediation="Set properties.customSubDomainName to the account's globally unique name.",
+)
 def _custom_subdomain(args, config):
     if not text(dig(args.props, "properties", "customSubDomainName")):
         yield (
@@ -57,6 +103,15 @@ def _custom_subdomain(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-outbound-restricted",
+    summary="Azure AI accounts (OpenAI, Content Safety) restrict outbound network access (data-loss prevention).",
+    resource_types=(ACCOUNT,),
+    severity=MEDIUM,
+    remediation="Set properties.restrictOutboundNetworkAccess=True and list required hosts in "
+    "properties.allowedFqdnList.",
+    sources=("Checkov CKV_AZURE_247",),
+)
 def _outbound_restricted(args, config):
     if dig(args.props, "properties", "restrictOutboundNetworkAccess") is not True:
         yield (
@@ -65,6 +120,23 @@ def _outbound_restricted(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-model-allow-list",
+    summary="Model deployments use only models on the stack's allow-list (pack config allowedModels).",
+    resource_types=(DEPLOYMENT,),
+    severity=HIGH,
+    remediation="Deploy a model listed in allowedModels of policies/config/<environment>.json, or add the "
+    "model there (as 'name' or 'name:version') after review.",
+    sources=("Azure Policy aafe3651-cb78-4f68-9f81-e7e41509110f",),
+    config_schema={
+        "allowedModels": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Approved models as 'name' (any version) or 'name:version'. Empty denies all.",
+        },
+    },
+)
 def _model_allowed(args, config):
     allowed = [text(entry) for entry in config.get("allowedModels", []) if text(entry)]
     model = dig(args.props, "properties", "model")
@@ -87,6 +159,16 @@ def _model_allowed(args, config):
         )
 
 
+@CONCERN.rule(
+    "openai-deployment-version-pinned",
+    summary="Model deployments pin the model version and do not auto-upgrade to new defaults (prod; "
+    "advisory in dev, which may track the latest default).",
+    resource_types=(DEPLOYMENT,),
+    severity=LOW,
+    remediation="Set openaiBackends.<b>.deployments.<d>.version and versionUpgradeOption "
+    "(OnceCurrentVersionExpired or NoAutoUpgrade) in Pulumi.<stack>.yaml.",
+    stack_enforcement={"dev": ADVISORY},
+)
 def _version_pinned(args, config):
     version = text(dig(args.props, "properties", "model", "version"))
     upgrade = text(dig(args.props, "properties", "versionUpgradeOption"))
@@ -99,103 +181,4 @@ def _version_pinned(args, config):
         )
 
 
-RULES = (
-    Rule(
-        name="openai-local-auth-disabled",
-        summary="Azure AI accounts (OpenAI, Content Safety) disable local (API key) authentication.",
-        resource_types=(ACCOUNT,),
-        severity=HIGH,
-        remediation="Keep authMode: managedIdentity in Pulumi.<stack>.yaml (APIM then signs in as itself); "
-        "api-key mode also needs allowLocalAuth in policies/config/<environment>.json.",
-        check=_local_auth_disabled,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_236", "Azure Policy 71ef260a-8f18-47b7-abcb-62d0673d94dc"),
-        config_schema={"allowLocalAuth": {"type": "boolean", "default": False}},
-    ),
-    Rule(
-        name="openai-public-network-disabled",
-        summary="Azure AI accounts (OpenAI, Content Safety) disable public network access (prod; advisory in dev).",
-        resource_types=(ACCOUNT,),
-        severity=HIGH,
-        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml: the "
-        "accounts are then reached through private endpoints.",
-        check=_public_network_disabled,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_134", "Azure Policy 0725b4dd-7e76-479c-a735-68e7ee23d5ca"),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="openai-network-acl-deny",
-        summary="Azure AI account (OpenAI, Content Safety) network ACLs deny by default (prod; advisory in dev).",
-        resource_types=(ACCOUNT,),
-        severity=HIGH,
-        remediation="Set network.enabled: true and network.publicEndpoints: false in Pulumi.<stack>.yaml "
-        "(the accounts' ACLs then deny by default).",
-        check=_network_acl_deny,
-        concern=CONCERN,
-        sources=("Azure Policy 037eea7a-bd0a-46c5-9a66-03aea78705d3",),
-        stack_enforcement={"dev": ADVISORY},
-    ),
-    Rule(
-        name="openai-managed-identity",
-        summary="Azure AI accounts (OpenAI, Content Safety) have a managed identity.",
-        resource_types=(ACCOUNT,),
-        severity=MEDIUM,
-        remediation="Set identity.type='SystemAssigned'.",
-        check=_managed_identity,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_238", "Azure Policy fe3fd216-4f83-4fc1-8984-2bbec80a3418"),
-    ),
-    Rule(
-        name="openai-custom-subdomain",
-        summary="Azure AI accounts (OpenAI, Content Safety) set a custom subdomain (needed for Entra ID auth and "
-        "private endpoints).",
-        resource_types=(ACCOUNT,),
-        severity=MEDIUM,
-        remediation="Set properties.customSubDomainName to the account's globally unique name.",
-        check=_custom_subdomain,
-        concern=CONCERN,
-    ),
-    Rule(
-        name="openai-outbound-restricted",
-        summary="Azure AI accounts (OpenAI, Content Safety) restrict outbound network access (data-loss prevention).",
-        resource_types=(ACCOUNT,),
-        severity=MEDIUM,
-        remediation="Set properties.restrictOutboundNetworkAccess=True and list required hosts in "
-        "properties.allowedFqdnList.",
-        check=_outbound_restricted,
-        concern=CONCERN,
-        sources=("Checkov CKV_AZURE_247",),
-    ),
-    Rule(
-        name="openai-model-allow-list",
-        summary="Model deployments use only models on the stack's allow-list (pack config allowedModels).",
-        resource_types=(DEPLOYMENT,),
-        severity=HIGH,
-        remediation="Deploy a model listed in allowedModels of policies/config/<environment>.json, or add the "
-        "model there (as 'name' or 'name:version') after review.",
-        check=_model_allowed,
-        concern=CONCERN,
-        sources=("Azure Policy aafe3651-cb78-4f68-9f81-e7e41509110f",),
-        config_schema={
-            "allowedModels": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Approved models as 'name' (any version) or 'name:version'. Empty denies all.",
-            },
-        },
-    ),
-    Rule(
-        name="openai-deployment-version-pinned",
-        summary="Model deployments pin the model version and do not auto-upgrade to new defaults (prod; "
-        "advisory in dev, which may track the latest default).",
-        resource_types=(DEPLOYMENT,),
-        severity=LOW,
-        remediation="Set openaiBackends.<b>.deployments.<d>.version and versionUpgradeOption "
-        "(OnceCurrentVersionExpired or NoAutoUpgrade) in Pulumi.<stack>.yaml.",
-        check=_version_pinned,
-        concern=CONCERN,
-        stack_enforcement={"dev": ADVISORY},
-    ),
-)
+RULES = tuple(CONCERN.rules)

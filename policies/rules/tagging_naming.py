@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ._model import HIGH, MEDIUM, Rule
+from ._model import HIGH, MEDIUM, Concern
 from ._props import dig, items, names, text
 
-CONCERN = "tagging-and-naming"
+CONCERN = Concern("tagging-and-naming")
 
 # Every type the program declares whose ARM resource takes a tags map.
 TAGGABLE = (
@@ -119,6 +119,32 @@ def _normalise_location(value):
     return text(value).lower().replace(" ", "")
 
 
+@CONCERN.rule(
+    "tags-required",
+    summary="Every taggable resource carries the required tags, with the stack's expected values "
+    "(pack config requiredTags, tagValues).",
+    resource_types=TAGGABLE,
+    severity=MEDIUM,
+    remediation="Set owner and costCenter in Pulumi.<stack>.yaml; the program tags every resource from "
+    "them (components/naming.py standard_tags).",
+    sources=(
+        "Azure Policy 871b6d14-10aa-478d-b590-94f262ecfa99",
+        "Azure Policy 96670d01-0a4d-4649-9c89-2d3abc0a5025",
+    ),
+    config_schema={
+        "requiredTags": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["costCenter", "environment", "managedBy", "owner", "project"],
+        },
+        "tagValues": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "default": {},
+            "description": "Tags whose value is fixed for the stack, e.g. {'environment': 'prod'}.",
+        },
+    },
+)
 def _required_tags(args, config):
     tags = dig(args.props, "tags")
     tags = tags if isinstance(tags, Mapping) else {}
@@ -131,6 +157,24 @@ def _required_tags(args, config):
             yield f"tags[{name!r}] is {actual!r}; this stack expects {expected!r}."
 
 
+@CONCERN.rule(
+    "locations-allowed",
+    summary="Resources are deployed only to the stack's allowed locations (pack config allowedLocations; "
+    "'global' only for global resource types).",
+    resource_types=LOCATED,
+    severity=HIGH,
+    remediation="Deploy to a region listed in allowedLocations of policies/config/<environment>.json, or "
+    "extend the list after a data-residency review.",
+    sources=("Azure Policy e56962a6-4747-49cd-b67b-bf8b01975c4c",),
+    config_schema={
+        "allowedLocations": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Azure region names (e.g. 'swedencentral'). Empty denies every location.",
+        },
+    },
+)
 def _allowed_location(args, config):
     allowed = {_normalise_location(location) for location in config.get("allowedLocations", [])}
     places = [("location", dig(args.props, "location"))]
@@ -151,6 +195,14 @@ def _allowed_location(args, config):
             yield f"{where} is {value!r}; this stack deploys only to {names(allowed)}."
 
 
+@CONCERN.rule(
+    "naming-azure-constraints",
+    summary="Explicit resource names meet Azure's length and character rules (Key Vault <= 24, "
+    "APIM <= 50, OpenAI custom subdomain lower-case, ...).",
+    resource_types=tuple(NAME_CONSTRAINTS),
+    severity=MEDIUM,
+    remediation="Derive names with components/naming, which clamps each type to its limits.",
+)
 def _name_constraints(args, config):
     for path, pattern, rule in NAME_CONSTRAINTS.get(args.resource_type, ()):
         value = dig(args.props, *path)
@@ -160,63 +212,4 @@ def _name_constraints(args, config):
             yield f"{'.'.join(path)} {value!r} breaks Azure's naming rule: {rule}."
 
 
-RULES = (
-    Rule(
-        name="tags-required",
-        summary="Every taggable resource carries the required tags, with the stack's expected values "
-        "(pack config requiredTags, tagValues).",
-        resource_types=TAGGABLE,
-        severity=MEDIUM,
-        remediation="Set owner and costCenter in Pulumi.<stack>.yaml; the program tags every resource from "
-        "them (components/naming.py standard_tags).",
-        check=_required_tags,
-        concern=CONCERN,
-        sources=(
-            "Azure Policy 871b6d14-10aa-478d-b590-94f262ecfa99",
-            "Azure Policy 96670d01-0a4d-4649-9c89-2d3abc0a5025",
-        ),
-        config_schema={
-            "requiredTags": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["costCenter", "environment", "managedBy", "owner", "project"],
-            },
-            "tagValues": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "default": {},
-                "description": "Tags whose value is fixed for the stack, e.g. {'environment': 'prod'}.",
-            },
-        },
-    ),
-    Rule(
-        name="locations-allowed",
-        summary="Resources are deployed only to the stack's allowed locations (pack config allowedLocations; "
-        "'global' only for global resource types).",
-        resource_types=LOCATED,
-        severity=HIGH,
-        remediation="Deploy to a region listed in allowedLocations of policies/config/<environment>.json, or "
-        "extend the list after a data-residency review.",
-        check=_allowed_location,
-        concern=CONCERN,
-        sources=("Azure Policy e56962a6-4747-49cd-b67b-bf8b01975c4c",),
-        config_schema={
-            "allowedLocations": {
-                "type": "array",
-                "items": {"type": "string"},
-                "default": [],
-                "description": "Azure region names (e.g. 'swedencentral'). Empty denies every location.",
-            },
-        },
-    ),
-    Rule(
-        name="naming-azure-constraints",
-        summary="Explicit resource names meet Azure's length and character rules (Key Vault <= 24, "
-        "APIM <= 50, OpenAI custom subdomain lower-case, ...).",
-        resource_types=tuple(NAME_CONSTRAINTS),
-        severity=MEDIUM,
-        remediation="Derive names with components/naming, which clamps each type to its limits.",
-        check=_name_constraints,
-        concern=CONCERN,
-    ),
-)
+RULES = tuple(CONCERN.rules)
