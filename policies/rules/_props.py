@@ -59,6 +59,11 @@ def items(value: Any) -> list[Any]:
     return list(value) if is_list(value) else []
 
 
+def number(value: Any) -> float | None:
+    """A numeric property (the engine hands every number over as a float), else None: booleans are not numbers."""
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
 def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
@@ -108,9 +113,10 @@ def _random_looking(run: str) -> bool:
     )
 
 
-def identity_types(identity: Any) -> set[str]:
-    """{"systemassigned", "userassigned"} from "SystemAssigned, UserAssigned" and the like."""
-    return {part.strip().lower() for part in text(dig(identity, "type")).split(",") if part.strip()}
+def has_managed_identity(identity: Any) -> bool:
+    """True when identity.type names a system- or user-assigned identity ("SystemAssigned, UserAssigned", ...)."""
+    types = {part.strip().lower() for part in text(dig(identity, "type")).split(",")}
+    return bool(types & {"systemassigned", "userassigned"})
 
 
 def names(values: Iterable[Any]) -> str:

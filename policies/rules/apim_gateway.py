@@ -11,13 +11,14 @@ from ._props import (
     Redacted,
     dig,
     flag,
-    identity_types,
+    has_managed_identity,
     is_reference,
     items,
     leaf,
     looks_like_credential,
     lower,
     names,
+    number,
     strip_references,
     text,
 )
@@ -113,7 +114,7 @@ def _triple_des_disabled(args, config):
     remediation="Set identity.type='SystemAssigned'.",
 )
 def _service_identity(args, config):
-    if not identity_types(dig(args.props, "identity")) & {"systemassigned", "userassigned"}:
+    if not has_managed_identity(dig(args.props, "identity")):
         yield (
             f"identity.type is {dig(args.props, 'identity', 'type')!r}; set it to 'SystemAssigned' so APIM "
             "can read Key Vault named values and authenticate to Azure OpenAI without keys."
@@ -664,8 +665,8 @@ def _payload_logging_limited(args, config):
     limit = config.get("maxBodyBytes", 0)
     for side in ("frontend", "backend"):
         for message in ("request", "response"):
-            size = dig(args.props, side, message, "body", "bytes")
-            if isinstance(size, (int, float)) and not isinstance(size, bool) and size > limit:
+            size = number(dig(args.props, side, message, "body", "bytes"))
+            if size is not None and size > limit:
                 yield (
                     f"{side}.{message}.body.bytes is {size:g}; prompts and completions may hold personal data, "
                     f"so log at most {limit:g} bytes of bodies in this stack."
@@ -687,8 +688,8 @@ def _payload_logging_limited(args, config):
 def _llm_messages_limited(args, config):
     limit = config.get("maxLlmMessageBytes", 0)
     for side in ("requests", "responses"):
-        size = dig(args.props, "largeLanguageModel", side, "maxSizeInBytes")
-        if isinstance(size, (int, float)) and not isinstance(size, bool) and size > limit:
+        size = number(dig(args.props, "largeLanguageModel", side, "maxSizeInBytes"))
+        if size is not None and size > limit:
             yield (
                 f"largeLanguageModel.{side}.maxSizeInBytes is {size:g}: prompts and completions (personal data, "
                 f"secrets pasted into chats) would be kept in Log Analytics; this stack allows {limit:g} bytes."

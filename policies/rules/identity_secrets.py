@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._model import ADVISORY, CRITICAL, HIGH, LOW, MEDIUM, Concern
-from ._props import dig, leaf, lower, text
+from ._props import dig, leaf, lower, number, text
 
 VAULT = "azure-native:keyvault:Vault"
 SECRET = "azure-native:keyvault:Secret"
@@ -72,8 +72,8 @@ def _soft_delete_retention(args, config):
     low, high = config.get("minimumDays", 7), config.get("maximumDays", 90)
     if dig(args.props, "properties", "enableSoftDelete") is False:
         yield "properties.enableSoftDelete is false; remove it or set it to true."
-    days = dig(args.props, "properties", "softDeleteRetentionInDays")
-    if not isinstance(days, (int, float)) or isinstance(days, bool):
+    days = number(dig(args.props, "properties", "softDeleteRetentionInDays"))
+    if days is None:
         yield (f"properties.softDeleteRetentionInDays is not set; set it explicitly between {low:g} and {high:g} days.")
     elif not low <= days <= high:
         yield (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._model import HIGH, LOW, MEDIUM, Concern
-from ._props import dig, items, lower, text
+from ._props import dig, items, lower, number, text
 
 DIAGNOSTIC_SETTING = "azure-native:monitor:DiagnosticSetting"
 WORKSPACE = "azure-native:operationalinsights:Workspace"
@@ -129,8 +129,8 @@ def _workspace_based(args, config):
 )
 def _workspace_retention(args, config):
     low, high = config.get("minimumDays", 30), config.get("maximumDays", 730)
-    days = dig(args.props, "retentionInDays")
-    if not isinstance(days, (int, float)) or isinstance(days, bool):
+    days = number(dig(args.props, "retentionInDays"))
+    if days is None:
         yield f"retentionInDays is not set; set it between {low:g} and {high:g} days for this stack."
     elif not low <= days <= high:
         yield f"retentionInDays is {days:g}; this stack keeps logs between {low:g} and {high:g} days."

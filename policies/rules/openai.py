@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ._model import ADVISORY, HIGH, LOW, MEDIUM, Concern
-from ._props import dig, identity_types, lower, names, text
+from ._props import dig, has_managed_identity, lower, names, text
 
 ACCOUNT = "azure-native:cognitiveservices:Account"
 DEPLOYMENT = "azure-native:cognitiveservices:Deployment"
@@ -80,7 +80,7 @@ def _network_acl_deny(args, config):
     sources=("Checkov CKV_AZURE_238", "Azure Policy fe3fd216-4f83-4fc1-8984-2bbec80a3418"),
 )
 def _managed_identity(args, config):
-    if not identity_types(dig(args.props, "identity")) & {"systemassigned", "userassigned"}:
+    if not has_managed_identity(dig(args.props, "identity")):
         yield (
             f"identity.type is {dig(args.props, 'identity', 'type')!r}; set it to 'SystemAssigned' "
             "(or attach a user-assigned identity) so the account can reach Key Vault and storage without keys."
