@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 import openai
 from openai import AzureOpenAI, OpenAI
 from openai.types.responses import Response
+from pydantic.alias_generators import to_camel
 
 from components.apim.policies import CLIENT_HEADERS
 from policies.rules.plan_markers import SECRET, UNKNOWN
@@ -51,17 +52,6 @@ PROMPT = "Reply with the single word: pong"
 # How to get outputs with real secrets; the offline plan's outputs.json only has placeholders.
 REAL_OUTPUTS_COMMAND = "pulumi stack output --json --show-secrets > outputs.json"
 
-REQUIRED_OUTPUTS = (
-    "gatewayUrl",
-    "apiPath",
-    "v1Path",
-    "apiVersion",
-    "subscriptionKeys",
-    "chatDeployment",
-    "embeddingDeployment",
-    "productLimits",
-)
-LIMIT_FIELDS = ("requestsPerPeriod", "renewalPeriodSeconds", "tokensPerMinute")
 # An APIM API path: URL-safe segments joined by "/", no leading or trailing "/".
 API_PATH = re.compile(r"[A-Za-z0-9._~-]+(?:/[A-Za-z0-9._~-]+)*")
 
@@ -96,6 +86,11 @@ class StackOutputs:
     @property
     def v1_base_url(self) -> str:
         return f"{self.gateway_url.rstrip('/')}/{self.v1_path}/"
+
+
+# Every field is a stack output the program exports, spelled as the program spells it.
+REQUIRED_OUTPUTS = tuple(to_camel(field.name) for field in fields(StackOutputs))
+LIMIT_FIELDS = tuple(to_camel(field.name) for field in fields(ProductLimits))
 
 
 @dataclass(frozen=True)
@@ -205,13 +200,7 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
     shown = " ".join(command)
     try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=PULUMI_TIMEOUT_SECONDS,
-            check=False,
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=PULUMI_TIMEOUT_SECONDS, check=False)
     except FileNotFoundError as exc:
         raise OutputsError(
             "pulumi CLI not found on PATH; install it, or pass --outputs FILE holding the stack outputs as JSON"
@@ -440,15 +429,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OutputsError as exc:
         print(f"error: {_one_line(str(exc))}", file=sys.stderr)
         return 2
-    settings = CheckSettings(
-        product=product,
-        burst_product=burst_product,
-        remaining_tokens_header=args.remaining_tokens_header,
-        tokens_consumed_header=args.tokens_consumed_header,
-        max_tokens=args.max_tokens,
-        v1_max_tokens=args.v1_max_tokens,
-        max_burst_calls=args.max_burst_calls,
-    )
+    # Every setting has an option of its name; the products are the ones chosen above.
+    options = {field.name: getattr(args, field.name) for field in fields(CheckSettings)}
+    settings = CheckSettings(**options | {"product": product, "burst_product": burst_product})
     results = run_checks(outputs, settings, Clients(outputs, args.timeout))
     print(format_report(results, outputs, source))
     return 0 if all(result.passed for result in results) else 1
@@ -569,14 +552,18 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _keys(value: object, source: str) -> dict[str, str]:
-    # Values are secrets: errors name the product, never the key.
+def _per_product(value: object, output: str, what: str, source: str) -> Mapping[object, object]:
     if not isinstance(value, Mapping) or not value:
         raise OutputsError(
-            f"{source}: output subscriptionKeys must be a non-empty object of product to key, got {_kind(value)}"
+            f"{source}: output {output} must be a non-empty object of product to {what}, got {_kind(value)}"
         )
+    return value
+
+
+def _keys(value: object, source: str) -> dict[str, str]:
+    # Values are secrets: errors name the product, never the key.
     keys: dict[str, str] = {}
-    for product, key in value.items():
+    for product, key in _per_product(value, "subscriptionKeys", "key", source).items():
         if not isinstance(key, str) or not key:
             raise OutputsError(f"{source}: subscriptionKeys.{product} must be a non-empty string, got {_kind(key)}")
         keys[str(product)] = key
@@ -584,23 +571,15 @@ def _keys(value: object, source: str) -> dict[str, str]:
 
 
 def _product_limits(value: object, source: str) -> dict[str, ProductLimits]:
-    if not isinstance(value, Mapping) or not value:
-        raise OutputsError(
-            f"{source}: output productLimits must be a non-empty object of product to limits, got {_kind(value)}"
-        )
     limits: dict[str, ProductLimits] = {}
-    for product, entry in value.items():
+    for product, entry in _per_product(value, "productLimits", "limits", source).items():
         where = f"{source}: productLimits.{product}"
         if not isinstance(entry, Mapping):
             raise OutputsError(f"{where} must be an object with {', '.join(LIMIT_FIELDS)}")
         absent = [field for field in LIMIT_FIELDS if field not in entry]
         if absent:
             raise OutputsError(f"{where} is missing {', '.join(absent)} (use null for no limit)")
-        parsed = ProductLimits(
-            requests_per_period=_limit(entry["requestsPerPeriod"], f"{where}.requestsPerPeriod"),
-            renewal_period_seconds=_limit(entry["renewalPeriodSeconds"], f"{where}.renewalPeriodSeconds"),
-            tokens_per_minute=_limit(entry["tokensPerMinute"], f"{where}.tokensPerMinute"),
-        )
+        parsed = ProductLimits(*(_limit(entry[field], f"{where}.{field}") for field in LIMIT_FIELDS))
         if (parsed.requests_per_period is None) != (parsed.renewal_period_seconds is None):
             raise OutputsError(f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both be null")
         limits[str(product)] = parsed
