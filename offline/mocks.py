@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import threading
 import uuid
 from collections.abc import Mapping
@@ -21,76 +22,50 @@ SUBSCRIPTION_ID = "00000000-0000-0000-0000-0000000000aa"
 TENANT_ID = "00000000-0000-0000-0000-0000000000bb"
 DEPLOYER_OBJECT_ID = "00000000-0000-0000-0000-0000000000cc"
 
-
-# type token -> (ARM provider path, [(ARM segment, input holding that segment's name), ...]).
-_ARM_PATHS: dict[str, tuple[str, list[tuple[str, str]]]] = {
-    "cognitiveservices:Account": ("Microsoft.CognitiveServices", [("accounts", "accountName")]),
-    "cognitiveservices:Deployment": (
-        "Microsoft.CognitiveServices",
-        [("accounts", "accountName"), ("deployments", "deploymentName")],
-    ),
-    "keyvault:Vault": ("Microsoft.KeyVault", [("vaults", "vaultName")]),
-    "keyvault:Secret": ("Microsoft.KeyVault", [("vaults", "vaultName"), ("secrets", "secretName")]),
-    "managedidentity:UserAssignedIdentity": ("Microsoft.ManagedIdentity", [("userAssignedIdentities", "resourceName")]),
-    "apimanagement:ApiManagementService": ("Microsoft.ApiManagement", [("service", "serviceName")]),
-    "apimanagement:Api": ("Microsoft.ApiManagement", [("service", "serviceName"), ("apis", "apiId")]),
-    "apimanagement:ApiPolicy": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("apis", "apiId"), ("policies", "policyId")],
-    ),
-    "apimanagement:ApiDiagnostic": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("apis", "apiId"), ("diagnostics", "diagnosticId")],
-    ),
-    "apimanagement:Diagnostic": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("diagnostics", "diagnosticId")],
-    ),
-    "apimanagement:NamedValue": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("namedValues", "namedValueId")],
-    ),
-    "apimanagement:Backend": ("Microsoft.ApiManagement", [("service", "serviceName"), ("backends", "backendId")]),
-    "apimanagement:Logger": ("Microsoft.ApiManagement", [("service", "serviceName"), ("loggers", "loggerId")]),
-    "apimanagement:Product": ("Microsoft.ApiManagement", [("service", "serviceName"), ("products", "productId")]),
-    "apimanagement:ProductApiLink": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("products", "productId"), ("apiLinks", "apiLinkId")],
-    ),
-    "apimanagement:ProductPolicy": (
-        "Microsoft.ApiManagement",
-        [("service", "serviceName"), ("products", "productId"), ("policies", "policyId")],
-    ),
-    "apimanagement:Subscription": ("Microsoft.ApiManagement", [("service", "serviceName"), ("subscriptions", "sid")]),
-    "network:VirtualNetwork": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName")]),
-    "network:Subnet": ("Microsoft.Network", [("virtualNetworks", "virtualNetworkName"), ("subnets", "subnetName")]),
-    "network:NetworkSecurityGroup": ("Microsoft.Network", [("networkSecurityGroups", "networkSecurityGroupName")]),
-    "network:PublicIPAddress": ("Microsoft.Network", [("publicIPAddresses", "publicIpAddressName")]),
-    "network:ApplicationGateway": ("Microsoft.Network", [("applicationGateways", "applicationGatewayName")]),
+_APIM_SERVICE = "Microsoft.ApiManagement/service/{serviceName}"
+_ARM_INPUT = re.compile(r"\{(\w+)\}")
+# type token -> the resource's ARM path below its resource group; {input} stands for that input (else the name).
+_ARM_PATHS: dict[str, str] = {
+    "cognitiveservices:Account": "Microsoft.CognitiveServices/accounts/{accountName}",
+    "cognitiveservices:Deployment": "Microsoft.CognitiveServices/accounts/{accountName}/deployments/{deploymentName}",
+    "keyvault:Vault": "Microsoft.KeyVault/vaults/{vaultName}",
+    "keyvault:Secret": "Microsoft.KeyVault/vaults/{vaultName}/secrets/{secretName}",
+    "managedidentity:UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities/{resourceName}",
+    "apimanagement:ApiManagementService": _APIM_SERVICE,
+    "apimanagement:Api": _APIM_SERVICE + "/apis/{apiId}",
+    "apimanagement:ApiPolicy": _APIM_SERVICE + "/apis/{apiId}/policies/{policyId}",
+    "apimanagement:ApiDiagnostic": _APIM_SERVICE + "/apis/{apiId}/diagnostics/{diagnosticId}",
+    "apimanagement:Diagnostic": _APIM_SERVICE + "/diagnostics/{diagnosticId}",
+    "apimanagement:NamedValue": _APIM_SERVICE + "/namedValues/{namedValueId}",
+    "apimanagement:Backend": _APIM_SERVICE + "/backends/{backendId}",
+    "apimanagement:Logger": _APIM_SERVICE + "/loggers/{loggerId}",
+    "apimanagement:Product": _APIM_SERVICE + "/products/{productId}",
+    "apimanagement:ProductApiLink": _APIM_SERVICE + "/products/{productId}/apiLinks/{apiLinkId}",
+    "apimanagement:ProductPolicy": _APIM_SERVICE + "/products/{productId}/policies/{policyId}",
+    "apimanagement:Subscription": _APIM_SERVICE + "/subscriptions/{sid}",
+    "network:VirtualNetwork": "Microsoft.Network/virtualNetworks/{virtualNetworkName}",
+    "network:Subnet": "Microsoft.Network/virtualNetworks/{virtualNetworkName}/subnets/{subnetName}",
+    "network:NetworkSecurityGroup": "Microsoft.Network/networkSecurityGroups/{networkSecurityGroupName}",
+    "network:PublicIPAddress": "Microsoft.Network/publicIPAddresses/{publicIpAddressName}",
+    "network:ApplicationGateway": "Microsoft.Network/applicationGateways/{applicationGatewayName}",
     "network:WebApplicationFirewallPolicy": (
-        "Microsoft.Network",
-        [("ApplicationGatewayWebApplicationFirewallPolicies", "policyName")],
+        "Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies/{policyName}"
     ),
-    "network:PrivateEndpoint": ("Microsoft.Network", [("privateEndpoints", "privateEndpointName")]),
+    "network:PrivateEndpoint": "Microsoft.Network/privateEndpoints/{privateEndpointName}",
     "network:PrivateDnsZoneGroup": (
-        "Microsoft.Network",
-        [("privateEndpoints", "privateEndpointName"), ("privateDnsZoneGroups", "privateDnsZoneGroupName")],
+        "Microsoft.Network/privateEndpoints/{privateEndpointName}/privateDnsZoneGroups/{privateDnsZoneGroupName}"
     ),
-    "privatedns:PrivateZone": ("Microsoft.Network", [("privateDnsZones", "privateZoneName")]),
+    "privatedns:PrivateZone": "Microsoft.Network/privateDnsZones/{privateZoneName}",
     "privatedns:VirtualNetworkLink": (
-        "Microsoft.Network",
-        [("privateDnsZones", "privateZoneName"), ("virtualNetworkLinks", "virtualNetworkLinkName")],
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}"
     ),
-    "privatedns:PrivateRecordSet": (
-        "Microsoft.Network",
-        [("privateDnsZones", "privateZoneName"), ("A", "relativeRecordSetName")],
-    ),
-    "operationalinsights:Workspace": ("Microsoft.OperationalInsights", [("workspaces", "workspaceName")]),
-    "applicationinsights:Component": ("Microsoft.Insights", [("components", "resourceName")]),
-    "applicationinsights:Workbook": ("Microsoft.Insights", [("workbooks", "resourceName")]),
-    "monitor:ActionGroup": ("Microsoft.Insights", [("actionGroups", "actionGroupName")]),
-    "monitor:MetricAlert": ("Microsoft.Insights", [("metricAlerts", "ruleName")]),
-    "monitor:ScheduledQueryRule": ("Microsoft.Insights", [("scheduledQueryRules", "ruleName")]),
+    "privatedns:PrivateRecordSet": "Microsoft.Network/privateDnsZones/{privateZoneName}/A/{relativeRecordSetName}",
+    "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces/{workspaceName}",
+    "applicationinsights:Component": "Microsoft.Insights/components/{resourceName}",
+    "applicationinsights:Workbook": "Microsoft.Insights/workbooks/{resourceName}",
+    "monitor:ActionGroup": "Microsoft.Insights/actionGroups/{actionGroupName}",
+    "monitor:MetricAlert": "Microsoft.Insights/metricAlerts/{ruleName}",
+    "monitor:ScheduledQueryRule": "Microsoft.Insights/scheduledQueryRules/{ruleName}",
 }
 
 
@@ -126,12 +101,11 @@ def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
         return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{namespace}/{path}"
     if short not in _ARM_PATHS:
         return f"/subscriptions/{SUBSCRIPTION_ID}/providers/mock/{short}/{name}"
-    provider, segments = _ARM_PATHS[short]
-    path = "/".join(f"{segment}/{inputs.get(key, name)}" for segment, key in segments)
+    path = _ARM_INPUT.sub(lambda found: f"{inputs.get(found[1], name)}", _ARM_PATHS[short])
     if short == "privatedns:PrivateRecordSet":
         path = path.replace("/A/", f"/{inputs.get('recordType', 'A')}/")
     group = inputs.get("resourceGroupName", "rg-mock")
-    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{provider}/{path}"
+    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{path}"
 
 
 class AzureMocks(pulumi.runtime.Mocks):
