@@ -22,6 +22,16 @@ SUMMARY_OUTPUTS = ("gatewayUrl", "apiVersion", "chatDeployment", "embeddingDeplo
 ADVISORIES_SHOWN = 3
 TYPES_SHOWN = 12
 SEVERITIES = ("critical", "high", "medium", "low")
+# Where the APIOps extractor files an artefact, from its ids: its policy, or its inputs as the information file.
+POLICY_FILES = {"ApiPolicy": "apis/{apiId}/policy.xml", "ProductPolicy": "products/{productId}/policy.xml"}
+INFORMATION_FILES = {
+    "Product": "products/{productId}/productInformation.json",
+    "Backend": "backends/{backendId}/backendInformation.json",
+    "NamedValue": "named values/{namedValueId}/namedValueInformation.json",
+    "Logger": "loggers/{loggerId}/loggerInformation.json",
+    "Diagnostic": "diagnostics/{diagnosticId}/diagnosticInformation.json",
+    "ApiDiagnostic": "apis/{apiId}/diagnostics/{diagnosticId}/diagnosticInformation.json",
+}
 
 
 def dump_json(data: Any) -> str:
@@ -60,26 +70,12 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             files[f"apis/{api}/apiInformation.json"] = dump_json(info)
             if isinstance(inputs.get("value"), str):
                 files[f"apis/{api}/specification.json"] = dump_json(json.loads(inputs["value"]))
-        elif kind == "ApiPolicy":
-            files[f"apis/{inputs['apiId']}/policy.xml"] = inputs["value"]
-        elif kind == "Product":
-            files[f"products/{inputs['productId']}/productInformation.json"] = dump_json(inputs)
-        elif kind == "ProductPolicy":
-            files[f"products/{inputs['productId']}/policy.xml"] = inputs["value"]
         elif kind == "ProductApiLink":
             product_apis[inputs["productId"]].append(_last_segment(inputs["apiId"]))
-        elif kind == "Backend":
-            files[f"backends/{ids['backendId']}/backendInformation.json"] = dump_json(inputs)
-        elif kind == "NamedValue":
-            files[f"named values/{inputs['namedValueId']}/namedValueInformation.json"] = dump_json(inputs)
-        elif kind == "Logger":
-            files[f"loggers/{inputs['loggerId']}/loggerInformation.json"] = dump_json(inputs)
-        elif kind == "Diagnostic":
-            files[f"diagnostics/{inputs['diagnosticId']}/diagnosticInformation.json"] = dump_json(inputs)
-        elif kind == "ApiDiagnostic":
-            files[f"apis/{ids['apiId']}/diagnostics/{ids['diagnosticId']}/diagnosticInformation.json"] = dump_json(
-                inputs
-            )
+        elif kind in POLICY_FILES:
+            files[POLICY_FILES[kind].format_map(ids)] = inputs["value"]
+        elif kind in INFORMATION_FILES:
+            files[INFORMATION_FILES[kind].format_map(ids)] = dump_json(inputs)
     for product, apis in product_apis.items():
         files[f"products/{product}/apis.json"] = dump_json(sorted(apis))
     return files

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +17,12 @@ _PREFIX = "azure-native:"
 # Log alert price by evaluation frequency: a rule is billed at the tier of the next longer frequency Azure prices.
 _LOG_ALERT_TIERS = ((1, "alert.logEvery1m"), (5, "alert.logEvery5m"), (10, "alert.logEvery10m"))
 _ISO_MINUTES = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?)?$")
+# Types priced per resource: type -> price key.
+_PER_RESOURCE = {
+    "network:PublicIPAddress": "publicIp.Standard",
+    "network:PrivateEndpoint": "privateEndpoint",
+    "privatedns:PrivateZone": "privateDnsZone",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,7 @@ def _metric_series(inputs: Mapping[str, Any]) -> int:
 
 def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
     lines: list[CostLine] = []
-    counts: dict[str, int] = {}
+    counts: Counter[str] = Counter()
     for resource in resources:
         # A service declared at a newer API version (generic resource) is priced like the typed one it is.
         kind = typed_type(resource["type"], resource["inputs"]).removeprefix(_PREFIX)
@@ -70,34 +77,21 @@ def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
             fixed = (inputs.get("sku") or {}).get("capacity", 0)
             reserved = int(autoscale.get("minCapacity", 0) if autoscale else fixed or 0)
             if reserved:
-                lines.append(
-                    CostLine(
-                        f"  {reserved} reserved instance(s) (autoscale minimum)",
-                        "appGateway.reservedInstance",
-                        reserved,
-                    )
-                )
+                what = f"  {reserved} reserved instance(s) (autoscale minimum)"
+                lines.append(CostLine(what, "appGateway.reservedInstance", reserved))
         elif kind == "cognitiveservices:Deployment":
             sku = inputs.get("sku") or {}
             key = f"ptu.{sku.get('name')}"
             if key in LIST_PRICES:
                 capacity = int(sku.get("capacity", 0))
-                lines.append(
-                    CostLine(
-                        f"{capacity} PTU {inputs.get('deploymentName')} on {inputs.get('accountName')}", key, capacity
-                    )
-                )
+                what = f"{capacity} PTU {inputs.get('deploymentName')} on {inputs.get('accountName')}"
+                lines.append(CostLine(what, key, capacity))
         elif kind == "monitor:MetricAlert":
-            counts["alert.metricSeries"] = counts.get("alert.metricSeries", 0) + _metric_series(inputs)
+            counts["alert.metricSeries"] += _metric_series(inputs)
         elif kind == "monitor:ScheduledQueryRule":
-            key = _log_alert_price(str(inputs.get("evaluationFrequency", "")))
-            counts[key] = counts.get(key, 0) + 1
-        elif kind == "network:PublicIPAddress":
-            counts["publicIp.Standard"] = counts.get("publicIp.Standard", 0) + 1
-        elif kind == "network:PrivateEndpoint":
-            counts["privateEndpoint"] = counts.get("privateEndpoint", 0) + 1
-        elif kind == "privatedns:PrivateZone":
-            counts["privateDnsZone"] = counts.get("privateDnsZone", 0) + 1
+            counts[_log_alert_price(str(inputs.get("evaluationFrequency", "")))] += 1
+        elif kind in _PER_RESOURCE:
+            counts[_PER_RESOURCE[kind]] += 1
     for key, count in sorted(counts.items()):
         lines.append(CostLine(f"{count} x {LIST_PRICES[key].per}", key, count))
     return lines
