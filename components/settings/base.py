@@ -48,13 +48,7 @@ class Section(BaseModel):
     Numbers and booleans inside a block must be written as such: `capacity: "2"` is refused, not read as 2.
     """
 
-    model_config = ConfigDict(
-        alias_generator=camel,
-        populate_by_name=False,
-        extra="forbid",
-        strict=True,
-        frozen=True,
-    )
+    model_config = ConfigDict(alias_generator=camel, populate_by_name=False, extra="forbid", strict=True, frozen=True)
 
 
 @dataclass(frozen=True)

@@ -188,8 +188,5 @@ def _field_at(loc: list[Any]) -> tuple[FieldInfo | None, Any]:
 
 
 def _model_at(loc: list[Any]) -> type[BaseModel] | None:
-    annotation: Any = Settings
-    for part in loc:
-        _, annotation = _child(annotation, part)
-    inner = unwrap(annotation)
+    inner = unwrap(_field_at(loc)[1])
     return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None

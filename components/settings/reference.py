@@ -80,10 +80,10 @@ def _settings(root: dict[str, Any], properties: dict[str, Any], prefix: str) -> 
         key = f"{prefix}{name}"
         shape, optional = _shape(root, prop)
         yield key, _type_name(root, shape) + (" (optional)" if optional else ""), _default(shape), _description(shape)
-        entries = shape.get("patternProperties")
-        item = _shape(root, next(iter(entries.values())))[0] if entries else shape
+        is_map = "patternProperties" in shape
+        item = _entry(root, shape) if is_map else shape
         if "properties" in item:
-            yield from _settings(root, item["properties"], f"{key}.<name>." if entries else f"{key}.")
+            yield from _settings(root, item["properties"], f"{key}.<name>." if is_map else f"{key}.")
 
 
 def _shape(root: dict[str, Any], prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -97,9 +97,14 @@ def _shape(root: dict[str, Any], prop: dict[str, Any]) -> tuple[dict[str, Any], 
     return shape, len(concrete) < len(alternatives) and any(a.get("type") == "null" for a in alternatives)
 
 
+def _entry(root: dict[str, Any], shape: dict[str, Any]) -> dict[str, Any]:
+    """The schema of a map's entries."""
+    return _shape(root, next(iter(shape["patternProperties"].values())))[0]
+
+
 def _type_name(root: dict[str, Any], shape: dict[str, Any]) -> str:
     if "patternProperties" in shape:
-        return f"map of {_type_name(root, _shape(root, next(iter(shape['patternProperties'].values())))[0])}"
+        return f"map of {_type_name(root, _entry(root, shape))}"
     if shape.get("type") == "array":
         return f"list of {_type_name(root, _shape(root, shape['items'])[0])}"
     return "string" if "enum" in shape else str(shape.get("type", "string"))
