@@ -51,20 +51,24 @@ def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
+def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
+    return project_dir / f"Pulumi.{stack}.yaml"
+
+
 def stack_config(stack: str, project_dir: Path = PROJECT_DIR) -> dict[str, Any]:
     """Project defaults from Pulumi.yaml overlaid with Pulumi.<stack>.yaml, keyed `namespace:key`."""
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.is_file():
+    path = stack_file(stack, project_dir)
+    if not path.is_file():
         known = ", ".join(known_stacks(project_dir)) or "none"
-        raise ConfigError(f"unknown stack '{stack}': {stack_file.name} does not exist (known stacks: {known})")
+        raise ConfigError(f"unknown stack '{stack}': {path.name} does not exist (known stacks: {known})")
     project = read_yaml(project_dir / "Pulumi.yaml") or {}
     values: dict[str, Any] = {}
     for key, decl in (project.get("config") or {}).items():
         if isinstance(decl, Mapping) and "default" in decl:
             values[f"{PROJECT}:{key}"] = decl["default"]
-    stack_doc = read_yaml(stack_file) or {}
+    stack_doc = read_yaml(path) or {}
     if not isinstance(stack_doc, Mapping):
-        raise ConfigError(f"{stack_file.name}: expected a mapping with a 'config' key")
+        raise ConfigError(f"{path.name}: expected a mapping with a 'config' key")
     for key, value in (stack_doc.get("config") or {}).items():
         full_key = key if ":" in key else f"{PROJECT}:{key}"
         values[full_key] = _without_ciphertext(value)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from components.settings import PROJECT, PROJECT_DIR, ConfigError
 from components.settings.models import Environment
-from offline.engine import known_stacks, stack_config
+from offline.engine import known_stacks, stack_config, stack_file
 from policies.offline import PolicyConfigError, pack_config_path, shown_path
 
 ENVIRONMENTS: tuple[str, ...] = typing.get_args(Environment)
@@ -26,10 +26,6 @@ STACK_NAME_RULE = "1-100 letters, digits, '-', '_' or '.', starting with a lette
 
 class StackError(Exception):
     """The request cannot be done; the message is the one line the user sees."""
-
-
-def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
-    return project_dir / f"Pulumi.{stack}.yaml"
 
 
 def environment_of(stack: str, project_dir: Path = PROJECT_DIR) -> str:
