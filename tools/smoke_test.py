@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 import openai
@@ -147,6 +148,7 @@ class Clients:
 
 
 Check = Callable[[StackOutputs, CheckSettings, Clients], tuple[bool, str]]
+Number = TypeVar("Number", int, float)
 
 
 def parse_outputs(raw: object, source: str) -> StackOutputs:
@@ -471,14 +473,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _positive_int(text: str) -> int:
+def _positive(text: str, kind: Callable[[str], Number], expected: str) -> Number:
     try:
-        value = int(text)
+        value = kind(text)
+        if value > 0:
+            return value
     except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
-    return value
+        pass
+    raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+
+
+def _positive_int(text: str) -> int:
+    return _positive(text, int, "a whole number of at least 1")
 
 
 def _output_tokens(text: str) -> int:
@@ -491,13 +497,7 @@ def _output_tokens(text: str) -> int:
 
 
 def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = 0.0
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"expected a number above 0, got {text!r}")
-    return value
+    return _positive(text, float, "a number above 0")
 
 
 def _json(text: str, source: str) -> object:
