@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Literal
 
-from components.capacity import monthly_spend_cap
+from components.capacity import dearest_price_per_1k, monthly_spend_cap
 from components.settings import Settings
 from components.settings.models import ModelPrice, OpenAiBackendSettings, ProductSettings
 
@@ -28,10 +28,9 @@ def deployment_for(backends: Mapping[str, OpenAiBackendSettings], kind: Literal[
     """The first deployment of this kind (settings guarantee every pool member offers the same ones)."""
     first = backends[min(backends)]
     for name, deployment in sorted(first.deployments.items()):
-        is_embedding = "embedding" in deployment.model
-        if kind == "embedding" and is_embedding:
+        if kind == "embedding" and "embedding" in deployment.model:
             return name
-        if kind == "chat" and not is_embedding and not any(word in deployment.model for word in _NOT_CHAT):
+        if kind == "chat" and not any(word in deployment.model for word in _NOT_CHAT):
             return name
     return ""
 
@@ -84,7 +83,7 @@ def cost_sheet(stack: str, settings: Settings) -> str:
         price = prices.get(name)
         shown = (_rate(price[0]), _rate(price[1])) if price else ("no price", "no price")
         lines.append(f"| `{name}` | {deployment.model} | {shown[0]} | {shown[1]} |")
-    dearest = max((max(pair) for pair in prices.values()), default=0.0)
+    dearest = dearest_price_per_1k(settings.openai_backends, settings.pricing)
     lines += [
         "",
         "| Product | Tokens per minute | Token quota | Monthly budget | Worst case per subscription |",
@@ -97,10 +96,9 @@ def cost_sheet(stack: str, settings: Settings) -> str:
         if product.token_quota:
             worst.append(f"{product.token_quota.tokens / 1000 * dearest:,.2f} {currency}/{product.token_quota.period}")
         quota = f"{product.token_quota.tokens:,} {product.token_quota.period}" if product.token_quota else "none"
-        budget = f"{product.monthly_budget:,.2f} {currency}" if product.monthly_budget is not None else "none"
         lines.append(
             f"| `{name}` | {f'{product.tokens_per_minute:,}' if product.tokens_per_minute else 'none'} | {quota} | "
-            f"{budget} | {'; '.join(worst) or 'unbounded'} |"
+            f"{_money(product.monthly_budget, currency)} | {'; '.join(worst) or 'unbounded'} |"
         )
     if settings.teams:
         lines += _team_rows(settings, dearest)
@@ -122,10 +120,14 @@ def _team_rows(settings: Settings, dearest: float) -> list[str]:
             way for way, used in (("key", team.subscription_key), ("Entra ID", team.entra is not None)) if used
         )
         whose = "own" if team.limited else f"product {team.product}"
-        budget = f"{team.monthly_budget:,.2f} {currency}" if team.monthly_budget is not None else "none"
-        worst = f"{cap:,.2f} {currency}" if cap is not None else "unbounded (no token limit)"
+        budget = _money(team.monthly_budget, currency)
+        worst = _money(cap, currency, absent="unbounded (no token limit)")
         rows.append(f"| `{name}` | {team.contact} | {how} | {whose}: {limits.describe()} | {budget} | {worst} |")
     return rows
+
+
+def _money(amount: float | None, currency: str, absent: str = "none") -> str:
+    return f"{amount:,.2f} {currency}" if amount is not None else absent
 
 
 def _rate(price: float) -> str:
