@@ -51,18 +51,10 @@ RULE_GROUPS: dict[str, tuple[str, ...]] = {
 # HTML and script (XSS), shell and PowerShell commands (RCE), file paths such as /etc/passwd (LFI), URLs
 # (RFI) and ${VAR} or PHP snippets (PHP). Microsoft itself lists SQLI rule 942430 as false-positive prone.
 # Protocol, method and CVE groups stay in force on the prompt fields too.
+_DRS_PROMPT_PRONE = ("SQLI", "XSS", "RCE", "LFI", "RFI", "PHP", "MS-ThreatIntel-SQLI")
 PROMPT_PRONE_GROUPS: dict[str, tuple[str, ...]] = {
-    "Microsoft_DefaultRuleSet_2.1": ("SQLI", "XSS", "RCE", "LFI", "RFI", "PHP", "MS-ThreatIntel-SQLI"),
-    "Microsoft_DefaultRuleSet_2.2": (
-        "SQLI",
-        "XSS",
-        "RCE",
-        "LFI",
-        "RFI",
-        "PHP",
-        "MS-ThreatIntel-SQLI",
-        "MS-ThreatIntel-XSS",
-    ),
+    "Microsoft_DefaultRuleSet_2.1": _DRS_PROMPT_PRONE,
+    "Microsoft_DefaultRuleSet_2.2": (*_DRS_PROMPT_PRONE, "MS-ThreatIntel-XSS"),
     "OWASP_3.2": (
         "REQUEST-942-APPLICATION-ATTACK-SQLI",
         "REQUEST-941-APPLICATION-ATTACK-XSS",
