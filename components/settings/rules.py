@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+from collections import Counter
 from collections.abc import Callable
 from typing import Any, NoReturn
 
@@ -102,28 +103,26 @@ def _pool(s: Settings) -> None:
                 "every pool member must offer the same deployments",
             )
     # The pool sends a deployment name to any member: each must serve the same model and version under it.
-    served: dict[str, tuple[str, str, str]] = {}
+    served: dict[str, tuple[str, str]] = {}  # deployment name: (first backend serving it, "model:version")
     for name, backend in sorted(s.openai_backends.items()):
         for deployment_name, deployment in sorted(backend.deployments.items()):
-            model = (deployment.model, deployment.version)
-            first = served.setdefault(deployment_name, (name, *model))
-            if (first[1], first[2]) != model:
+            model = f"{deployment.model}:{deployment.version}"
+            first_backend, first_model = served.setdefault(deployment_name, (name, model))
+            if first_model != model:
                 fail(
                     f"openaiBackends.{name}.deployments.{deployment_name}.model",
-                    f"{deployment.model}:{deployment.version}",
-                    f"backend {first[0]} serves {deployment_name} as {first[1]}:{first[2]}; a pool answers one "
+                    model,
+                    f"backend {first_backend} serves {deployment_name} as {first_model}; a pool answers one "
                     "deployment name with one model and version, so make them the same or name them differently",
                 )
-    by_priority: dict[int, list[str]] = {}
-    for name, backend in s.openai_backends.items():
-        by_priority.setdefault(backend.priority, []).append(name)
-    for priority, names in sorted(by_priority.items()):
-        if len(names) == 1 and s.openai_backends[names[0]].weight != 1:
+    backends_at = Counter(backend.priority for backend in s.openai_backends.values())
+    for name, backend in sorted(s.openai_backends.items(), key=lambda item: item[1].priority):
+        if backends_at[backend.priority] == 1 and backend.weight != 1:
             fail(
-                f"openaiBackends.{names[0]}.weight",
-                s.openai_backends[names[0]].weight,
-                f"weight only splits traffic among backends of one priority, and {names[0]} is alone at "
-                f"priority {priority}; leave it at 1 or give another backend the same priority",
+                f"openaiBackends.{name}.weight",
+                backend.weight,
+                f"weight only splits traffic among backends of one priority, and {name} is alone at "
+                f"priority {backend.priority}; leave it at 1 or give another backend the same priority",
             )
 
 
@@ -262,17 +261,13 @@ def _request_quotas(s: Settings) -> None:
 def _budgets(s: Settings) -> None:
     """A budget alert that the limits can never reach would never fire: refuse it with the ceiling."""
     price = dearest_price_per_1k(s.openai_backends, s.pricing)
+    team_caps = {name: monthly_spend_cap(team.effective_limits(s.products), price) for name, team in s.teams.items()}
     for name, team in sorted(s.teams.items()):
-        cap = monthly_spend_cap(team.effective_limits(s.products), price)
-        _reachable(f"teams.{name}.monthlyBudget", team.monthly_budget, cap, s.currency)
+        _reachable(f"teams.{name}.monthlyBudget", team.monthly_budget, team_caps[name], s.currency)
     for name, product in sorted(s.products.items()):
         # The product's spend is its default subscription's plus that of the teams on it.
         callers = [monthly_spend_cap(product, price)]
-        callers += [
-            monthly_spend_cap(team.effective_limits(s.products), price)
-            for team in s.teams.values()
-            if team.product == name
-        ]
+        callers += [team_caps[team_name] for team_name, team in s.teams.items() if team.product == name]
         cap = None if None in callers else sum(c for c in callers if c is not None)
         _reachable(f"products.{name}.monthlyBudget", product.monthly_budget, cap, s.currency)
 
