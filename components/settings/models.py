@@ -31,6 +31,12 @@ from components.waf import PROMPT_PRONE_GROUPS
 # Any endpoint: patching only rewrites `servers`, so checking with this one checks what every account gets.
 SPEC_CHECK_BACKEND_URL = "https://example.openai.azure.com/openai"
 
+
+def resource_id(provider_path: str, meaning: str) -> Matches:
+    """An existing resource's id (/subscriptions/<id>/resourceGroups/<group>/providers/<provider_path>), or empty."""
+    return Matches(rf"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/{provider_path})?", meaning)
+
+
 # ---------------------------------------------------------------- OpenAI backends
 
 ModelSku = Literal[
@@ -84,9 +90,8 @@ class AdditionalLocationSettings(Section):
     )
     subnet_resource_id: Annotated[
         str,
-        Matches(
-            r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Network/virtualNetworks/[^/]+/subnets/"
-            r"[^/]+)?",
+        resource_id(
+            r"Microsoft\.Network/virtualNetworks/[^/]+/subnets/[^/]+",
             "a subnet resource id (.../virtualNetworks/<vnet>/subnets/<subnet>)",
         ),
     ] = Field(
@@ -310,17 +315,16 @@ WafMode = Literal["Detection", "Prevention"]
 WafRuleSet = Literal["OWASP_3.2", "Microsoft_DefaultRuleSet_2.1", "Microsoft_DefaultRuleSet_2.2"]
 IdentityId = Annotated[
     str,
-    Matches(
-        r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ManagedIdentity/userAssignedIdentities/"
-        r"[A-Za-z0-9_-]{3,128})?",
+    resource_id(
+        r"Microsoft\.ManagedIdentity/userAssignedIdentities/[A-Za-z0-9_-]{3,128}",
         "a user-assigned identity's resource id "
         "(.../providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>)",
     ),
 ]
 KeyVaultId = Annotated[
     str,
-    Matches(
-        r"(/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24})?",
+    resource_id(
+        r"Microsoft\.KeyVault/vaults/[A-Za-z0-9-]{3,24}",
         "a Key Vault resource id: /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.KeyVault/"
         "vaults/<vault>",
     ),
@@ -364,12 +368,6 @@ class EdgeSettings(Section):
         "the groups of the rule set that misfire on prose and code (SQL injection, XSS, command execution, file "
         "paths, URLs, PHP). Every other rule still inspects those fields.",
     )
-
-    @property
-    def exclusion_groups(self) -> tuple[str, ...]:
-        """The rule groups the prompt fields are excluded from: the configured ones, or the rule set's defaults."""
-        return self.prompt_exclusion_groups or PROMPT_PRONE_GROUPS[self.rule_set]
-
     max_request_body_kb: int = Field(
         2000,
         ge=8,
@@ -380,6 +378,11 @@ class EdgeSettings(Section):
     inspect_body_kb: int = Field(
         128, ge=8, le=2000, description="How much of each request body the WAF inspects (KB); the rest passes."
     )
+
+    @property
+    def exclusion_groups(self) -> tuple[str, ...]:
+        """The rule groups the prompt fields are excluded from: the configured ones, or the rule set's defaults."""
+        return self.prompt_exclusion_groups or PROMPT_PRONE_GROUPS[self.rule_set]
 
 
 # ---------------------------------------------------------------- monitoring
@@ -445,6 +448,8 @@ class ModelPrice(Section):
 
 Environment = Literal["dev", "test", "prod"]
 AuthMode = Literal["managedIdentity", "apiKey"]
+# Azure refuses tag values longer than 256 characters.
+TagValue = Annotated[str, Matches(r".{1,256}", "1 to 256 characters")]
 OperationId = Annotated[str, Matches(r"[A-Za-z0-9_.-]+", "an operationId of the spec (letters, digits, '_', '.', '-')")]
 
 
@@ -453,12 +458,8 @@ class Settings(Section):
 
     environment: Environment = Field(description="Environment class; prod turns on hardening and mandatory policies.")
     location: Region = Field(description="Primary Azure region (API Management, Key Vault, monitoring).")
-    owner: Annotated[str, Matches(r".{1,256}", "1 to 256 characters")] = Field(
-        description="Owner tag: team or person accountable."
-    )
-    cost_center: Annotated[str, Matches(r".{1,256}", "1 to 256 characters")] = Field(
-        description="costCenter tag for charge-back."
-    )
+    owner: TagValue = Field(description="Owner tag: team or person accountable.")
+    cost_center: TagValue = Field(description="costCenter tag for charge-back.")
     openai_backends: Annotated[dict[EntryName, OpenAiBackendSettings], DISTINCT_NAMES] = Field(
         description="Azure OpenAI accounts keyed by name; each is a gateway backend."
     )
