@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -554,18 +555,20 @@ def _spec(
 ) -> tuple[dict[str, Any], tuple[str, ...], str]:
     """The spec, the operations to publish as the spec spells them, and its path; refused in one line when APIM
     could not import what the stack publishes of it (checked here, before any resource is declared)."""
-    try:
+    with _refused_as(path_key):
         spec = load_spec(PROJECT_DIR / path)
-    except SpecError as exc:
-        raise ConfigError(f"{PROJECT}:{path_key}: {exc}") from None
-    try:
+    with _refused_as(operations_key):
         resolved = resolve_operations(spec, operations, source=path)
-    except SpecError as exc:
-        raise ConfigError(f"{PROJECT}:{operations_key}: {exc}") from None
-    try:
-        # The backend URL only replaces `servers`: the check holds for whichever endpoint the account gets.
+    with _refused_as(path_key):
         patched = patch_spec(spec, backend_url=SPEC_CHECK_BACKEND_URL, keep_operations=resolved, source=path)
         validate_for_apim(patched, path)
-    except SpecError as exc:
-        raise ConfigError(f"{PROJECT}:{path_key}: {exc}") from None
     return spec, resolved, path
+
+
+@contextmanager
+def _refused_as(key: str) -> Iterator[None]:
+    """A spec problem refused in one line under the setting that names the file or the operations."""
+    try:
+        yield
+    except SpecError as exc:
+        raise ConfigError(f"{PROJECT}:{key}: {exc}") from None
