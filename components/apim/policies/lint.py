@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from lxml import etree
@@ -97,7 +97,6 @@ class Spec:
     required_children: tuple[str, ...] = ()
 
 
-_ALL = frozenset(SECTIONS)
 _INBOUND = frozenset({"inbound"})
 _BOOL = frozenset({"true", "false"})
 _EXISTS_ACTION = frozenset({"override", "skip", "append", "delete"})
@@ -115,12 +114,14 @@ _TOKEN_LIMIT = Spec(
     },
     ranges={"tokens-per-minute": (1, None), "token-quota": (1, None)},
 )
-_TOKEN_METRIC = Spec(
-    sections=_INBOUND,
+_EMIT_METRIC = Spec(
+    required=("name",),
     content=CHILDREN,
     children={"dimension": _DIMENSION},
     required_children=("dimension",),
 )
+# The token metric policies emit metrics of fixed names (no name attribute), in inbound only.
+_TOKEN_METRIC = replace(_EMIT_METRIC, sections=_INBOUND, required=())
 _SET_HEADER = Spec(
     required=("name",),
     values={"exists-action": _EXISTS_ACTION},
@@ -136,13 +137,7 @@ _RATE_LIMIT_OPERATION = Spec(
     choices=((("name",), ("id",)),),
     ranges=_RATE_LIMIT_WINDOW,
 )
-_RATE_LIMIT_API = Spec(
-    required=("calls", "renewal-period"),
-    choices=((("name",), ("id",)),),
-    ranges=_RATE_LIMIT_WINDOW,
-    content=CHILDREN,
-    children={"operation": _RATE_LIMIT_OPERATION},
-)
+_RATE_LIMIT_API = replace(_RATE_LIMIT_OPERATION, content=CHILDREN, children={"operation": _RATE_LIMIT_OPERATION})
 _KEY_LIST = Spec(content=CHILDREN, children={"key": Spec(content=TEXT)})
 _REQUIRED_CLAIMS = Spec(
     content=CHILDREN,
@@ -161,13 +156,7 @@ _REQUIRED_CLAIMS = Spec(
 POLICY_SPECS: Mapping[str, Spec] = {
     "base": Spec(),
     "set-header": _SET_HEADER,
-    "set-query-parameter": Spec(
-        sections=frozenset({"inbound", "backend"}),
-        required=("name",),
-        values={"exists-action": _EXISTS_ACTION},
-        content=CHILDREN,
-        children={"value": _VALUE},
-    ),
+    "set-query-parameter": replace(_SET_HEADER, sections=frozenset({"inbound", "backend"})),
     "set-variable": Spec(required=("name", "value")),
     "set-backend-service": Spec(
         sections=frozenset({"inbound", "backend"}),
@@ -196,12 +185,7 @@ POLICY_SPECS: Mapping[str, Spec] = {
     "llm-token-limit": _TOKEN_LIMIT,
     "azure-openai-emit-token-metric": _TOKEN_METRIC,
     "llm-emit-token-metric": _TOKEN_METRIC,
-    "emit-metric": Spec(
-        required=("name",),
-        content=CHILDREN,
-        children={"dimension": _DIMENSION},
-        required_children=("dimension",),
-    ),
+    "emit-metric": _EMIT_METRIC,
     "retry": Spec(
         required=("condition", "count", "interval"),
         values={"first-fast-retry": _BOOL},
