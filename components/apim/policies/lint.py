@@ -355,20 +355,13 @@ def _has_text(text: str | None) -> bool:
     return bool(text and text.strip())
 
 
+@dataclass
 class _Linter:
-    def __init__(
-        self,
-        *,
-        source: str,
-        scope: str,
-        named_values: Collection[str],
-        backends: Collection[str],
-    ) -> None:
-        self.source = source
-        self.scope = scope
-        self.named_values = frozenset(named_values)
-        self.backends = frozenset(backends)
-        self.issues: list[LintIssue] = []
+    source: str
+    scope: str
+    named_values: frozenset[str]
+    backends: frozenset[str]
+    issues: list[LintIssue] = field(default_factory=list)
 
     def report(self, line: int, rule: str, message: str) -> None:
         self.issues.append(LintIssue(self.source, line, rule, message))
@@ -380,7 +373,11 @@ class _Linter:
         except etree.XMLSyntaxError as exc:
             self.report(exc.lineno or 1, "xml-syntax", f"not well-formed XML: {exc.msg}")
             return self.issues
-        if self.scope == "fragment":
+        expected = "fragment" if self.scope == "fragment" else "policies"
+        if root.tag != expected:
+            what = "a policy fragment" if self.scope == "fragment" else f"at {self.scope} scope a policy"
+            self.report(_line(root), "root-element", f"root element is <{root.tag}>; {what} needs <{expected}>")
+        elif self.scope == "fragment":
             self.check_fragment(root)
         else:
             self.check_document(root)
@@ -388,13 +385,6 @@ class _Linter:
         return sorted(self.issues, key=lambda issue: issue.line)
 
     def check_fragment(self, root: etree._Element) -> None:
-        if root.tag != "fragment":
-            self.report(
-                _line(root),
-                "root-element",
-                f"root element is <{root.tag}>; a policy fragment needs <fragment>",
-            )
-            return
         for child in _elements(root):
             if child.tag in SECTIONS or child.tag == "policies":
                 self.report(
@@ -405,13 +395,6 @@ class _Linter:
         self.check_policies(root, section=None, container="<fragment>", top=True)
 
     def check_document(self, root: etree._Element) -> None:
-        if root.tag != "policies":
-            self.report(
-                _line(root),
-                "root-element",
-                f"root element is <{root.tag}>; at {self.scope} scope a policy needs <policies>",
-            )
-            return
         self.check_text(root, "<policies>")
         seen: dict[str, etree._Element] = {}
         for child in _elements(root):
@@ -569,13 +552,12 @@ class _Linter:
             value = element.get(attr)
             if value is None or not _is_literal(value):
                 continue
-            bounds = f"an integer from {low}" + (f" to {high}" if high is not None else " up")
             try:
-                number = int(value.strip())
+                number: int | None = int(value.strip())
             except ValueError:
-                self.report(_line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}')
-                continue
-            if number < low or (high is not None and number > high):
+                number = None
+            if number is None or number < low or (high is not None and number > high):
+                bounds = f"an integer from {low}" + (f" to {high}" if high is not None else " up")
                 self.report(_line(element), "attribute-value", f'<{name}> {attr}="{value}" must be {bounds}')
 
     def check_content(self, element: etree._Element, spec: Spec, *, section: str | None) -> None:
@@ -682,7 +664,7 @@ def lint_policy(
     """
     if scope not in SCOPES:
         raise ValueError(f"scope {scope!r} is not one of: {', '.join(sorted(SCOPES))}")
-    linter = _Linter(source=source, scope=scope, named_values=named_values, backends=backends)
+    linter = _Linter(source, scope, frozenset(named_values), frozenset(backends))
     return linter.run(xml)
 
 
