@@ -529,31 +529,22 @@ def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str
 
 def _keep_only(document: dict[str, Any], wanted: set[str]) -> None:
     paths = document["paths"]
-    for path in list(paths):
-        item = paths[path]
-        if not isinstance(item, dict):
-            continue
-        for method in _HTTP_METHODS:
-            operation = item.get(method)
-            if not isinstance(operation, dict):
-                continue
-            operation_id = operation.get("operationId")
-            # str() as resolve_operations does, so a malformed id cannot break the lookup.
-            if operation_id is None or str(operation_id) not in wanted:
-                del item[method]
-        if not any(method in item for method in _HTTP_METHODS):
+    for path, method, operation in list(_operations(document)):
+        operation_id = operation.get("operationId")
+        # str() as resolve_operations does, so a malformed id cannot break the lookup.
+        if operation_id is None or str(operation_id) not in wanted:
+            del paths[path][method]
+    for path, item in list(paths.items()):
+        if isinstance(item, dict) and not any(method in item for method in _HTTP_METHODS):
             del paths[path]
 
 
-def _component_key(ref: str) -> tuple[str, str] | None:
-    tokens = _pointer_tokens(ref)
-    if len(tokens) >= 3 and tokens[0] == "components" and tokens[1] in _PRUNABLE:
-        return tokens[1], tokens[2]
-    return None
-
-
-def _local_refs(node: Any) -> Iterator[str]:
-    return (ref for _, ref in _references(node) if not _is_external(ref))
+def _referenced_components(node: Any) -> Iterator[tuple[str, str]]:
+    """(section, name) of each prunable component a local reference below `node` points at."""
+    for _, ref in _references(node):
+        tokens = [] if _is_external(ref) else _pointer_tokens(ref)
+        if len(tokens) >= 3 and tokens[0] == "components" and tokens[1] in _PRUNABLE:
+            yield tokens[1], tokens[2]
 
 
 def _prune_components(document: dict[str, Any]) -> None:
@@ -564,7 +555,7 @@ def _prune_components(document: dict[str, Any]) -> None:
     roots["components"] = {key: value for key, value in components.items() if key not in _PRUNABLE}
 
     reachable: set[tuple[str, str]] = set()
-    pending = [key for key in map(_component_key, _local_refs(roots)) if key]
+    pending = list(_referenced_components(roots))
     while pending:
         key = pending.pop()
         if key in reachable:
@@ -573,7 +564,7 @@ def _prune_components(document: dict[str, Any]) -> None:
         section, name = key
         entries = components.get(section)
         target = entries.get(name) if isinstance(entries, dict) else None
-        pending.extend(k for k in map(_component_key, _local_refs(target)) if k)
+        pending.extend(_referenced_components(target))
 
     emptied = False
     for section in _PRUNABLE:
