@@ -5,18 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Literal, get_args
 
 from lxml import etree
 
 from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, TOKEN_QUOTA_PERIODS
 from policies.rules.apim_xml import SECTIONS, inheritance_problem
 
-Scope = Literal["global", "api", "operation", "product", "fragment"]
+# Outermost first, the order messages list scopes in.
+Scope = Literal["global", "product", "api", "operation", "fragment"]
 
-SCOPES: frozenset[str] = frozenset({"global", "api", "operation", "product", "fragment"})
+_SCOPE_ORDER: tuple[str, ...] = get_args(Scope)
+SCOPES: frozenset[str] = frozenset(_SCOPE_ORDER)
 _INHERITING_SCOPES = frozenset({"api", "operation", "product"})
-_SCOPE_ORDER = ("global", "product", "api", "operation", "fragment")
 
 # One line per rule id; ids are stable because tests, reports and reviewers key on them.
 RULES: Mapping[str, str] = {
