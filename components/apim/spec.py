@@ -592,8 +592,7 @@ def _drop_31_document_fields(document: dict[str, Any], source: str) -> None:
     document.pop("jsonSchemaDialect", None)
     info = document.get("info")
     if isinstance(info, dict) and "summary" in info:
-        summary = info.pop("summary")
-        info.setdefault("description", summary)
+        info.setdefault("description", info.pop("summary"))
     licence = info.get("license") if isinstance(info, dict) else None
     if isinstance(licence, dict):
         licence.pop("identifier", None)
