@@ -205,29 +205,37 @@ def _api_https_only(args, config):
         yield f"protocols includes {names(insecure)}; serve the API over 'https' only."
 
 
-# Policies after which no anonymous request goes on: a validated token, or an answer the gateway gives itself.
-_CALLER_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt", "return-response"})
+_TOKEN_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt"})
 # A <when> that only keyless requests enter: later branches of its <choose> only see valid subscription keys,
 # because API Management refuses a wrong key itself (401) even where the API does not require one.
 _KEYLESS_CONDITION = re.compile(r"^@\(\s*context\.Subscription\s*==\s*null\s*\)$")
 
+# Where a caller stands on its way through <inbound>: not (yet) admitted by a token, admitted but not yet
+# limited, or done (limited, or answered by the gateway itself).
+_OPEN, _ADMITTED, _DONE = "open", "admitted", "done"
 
-def _checks_every_caller(policies) -> bool:
-    """True when every keyless request passing through `policies` (in order) meets a caller check. A <choose>
-    counts when each branch it may take does: all of them, or only the keyless branch when it comes first."""
+
+def _after(policies, states, keyless=False):
+    """The states a caller can be in after `policies`, from any of `states`. A <choose> may take each branch (and
+    none, without an <otherwise>); which one is decided at run time, except that a `keyless` caller always takes
+    a first <when> that tests for no subscription. Linear in the document's size."""
     for element in policies:
-        if element.tag in _CALLER_CHECKS:
-            return True
-        if element.tag != "choose":
-            continue
-        branches = [child for child in element if child.tag in ("when", "otherwise")]
-        first = branches[0] if branches else None
-        if first is not None and first.tag == "when" and _KEYLESS_CONDITION.match(first.get("condition", "")):
-            if _checks_every_caller(first):
-                return True
-        elif branches and branches[-1].tag == "otherwise" and all(_checks_every_caller(b) for b in branches):
-            return True
-    return False
+        if element.tag == "choose":
+            branches = [child for child in element if child.tag in ("when", "otherwise")]
+            if keyless and branches and _KEYLESS_CONDITION.match(branches[0].get("condition", "")):
+                states = _after(branches[0], states, keyless)
+                continue
+            reached = set() if any(b.tag == "otherwise" for b in branches) else set(states)
+            for branch in branches:
+                reached |= _after(branch, states, keyless)
+            states = frozenset(reached)
+        elif element.tag == "return-response":
+            states = frozenset({_DONE})
+        elif element.tag in _TOKEN_CHECKS:
+            states = frozenset(_ADMITTED if state == _OPEN else state for state in states)
+        elif element.tag in LIMIT_POLICIES:
+            states = frozenset(_DONE if state == _ADMITTED else state for state in states)
+    return states
 
 
 @CONCERN.rule(
@@ -244,45 +252,14 @@ def _api_callers_identified(resources, config):
     for api in resources:
         if api.resource_type != API or dig(api.props, "subscriptionRequired") is not False:
             continue
-        roots = [_parsed(policy) for policy in api_policies if _refers_to(policy, api, "apiId")]
-        inbound = [root.find("inbound") for root in roots if root is not None]
-        if not any(section is not None and _checks_every_caller(section) for section in inbound):
+        sections = [_inbound(policy) for policy in api_policies if _refers_to(policy, api, "apiId")]
+        if all(inbound is None or _OPEN in _after(inbound, frozenset({_OPEN}), keyless=True) for inbound in sections):
             yield (
                 api.urn,
                 "subscriptionRequired is false and the API's policy does not check every keyless caller's token "
                 "(validate-azure-ad-token or validate-jwt, or refuse with return-response), so anonymous callers "
                 "reach the backends; set it to true or validate tokens in <inbound>.",
             )
-
-
-_TOKEN_CHECKS = frozenset({"validate-azure-ad-token", "validate-jwt"})
-# Tenants that stand for "any organisation" (or any Microsoft account): a token from any of them would pass.
-_OPEN_TENANTS = frozenset({"common", "organizations", "consumers"})
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
-
-
-# Where a caller stands on its way through <inbound>: not (yet) admitted by a token, admitted but not yet
-# limited, or done (limited, or answered by the gateway itself).
-_OPEN, _ADMITTED, _DONE = "open", "admitted", "done"
-
-
-def _after(policies, states):
-    """The states a caller can be in after `policies`, from any of `states`. A <choose> may take each branch (and
-    none, without an <otherwise>); which one is decided at run time. Linear in the document's size."""
-    for element in policies:
-        if element.tag == "choose":
-            branches = [child for child in element if child.tag in ("when", "otherwise")]
-            reached = set() if any(b.tag == "otherwise" for b in branches) else set(states)
-            for branch in branches:
-                reached |= _after(branch, states)
-            states = frozenset(reached)
-        elif element.tag == "return-response":
-            states = frozenset({_DONE})
-        elif element.tag in _TOKEN_CHECKS:
-            states = frozenset(_ADMITTED if state == _OPEN else state for state in states)
-        elif element.tag in LIMIT_POLICIES:
-            states = frozenset(_DONE if state == _ADMITTED else state for state in states)
-    return states
 
 
 @CONCERN.rule(
@@ -313,6 +290,11 @@ def _unlimited_callers(args, config):
         )
 
 
+# Tenants that stand for "any organisation" (or any Microsoft account): a token from any of them would pass.
+_OPEN_TENANTS = frozenset({"common", "organizations", "consumers"})
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
+
+
 @CONCERN.rule(
     "apim-entra-validation-pinned",
     summary="Entra ID tokens are validated against one tenant (a GUID), named client applications and an "
@@ -326,22 +308,21 @@ def _entra_validation_pinned(args, config):
     if root is None:
         return
     for token in root.iter("validate-azure-ad-token"):
-        tenant = (token.get("tenant-id") or "").strip()
+        tenant = text(token.get("tenant-id"))
         if tenant.lower() in _OPEN_TENANTS or not (_GUID.match(tenant) or tenant.startswith("{{")):
             yield (
                 f"<validate-azure-ad-token> tenant-id is {tenant!r}; pin it to the directory's tenant GUID (or a "
                 "named value holding it), never common, organizations, consumers or an expression."
             )
-        apps = [app for app in token.iterfind("client-application-ids/application-id") if (app.text or "").strip()]
-        if not apps:
+        if not any(text(app.text) for app in token.iterfind("client-application-ids/application-id")):
             yield "<validate-azure-ad-token> lists no client-application-ids; name the apps allowed to call."
-        if not [a for a in token.iterfind("audiences/audience") if (a.text or "").strip()]:
+        if not any(text(audience.text) for audience in token.iterfind("audiences/audience")):
             yield (
                 "<validate-azure-ad-token> lists no audiences, so a token issued for another API of the tenant "
                 "passes; add the gateway's audience."
             )
     for jwt in root.iter("validate-jwt"):
-        url = lower((jwt.find("openid-config").get("url") if jwt.find("openid-config") is not None else "") or "")
+        url = lower(jwt.find("openid-config").get("url") if jwt.find("openid-config") is not None else None)
         if any(f"/{tenant}/" in url for tenant in _OPEN_TENANTS) and jwt.find("issuers") is None:
             yield (
                 "<validate-jwt> reads a multi-tenant OpenID configuration without <issuers>, so any tenant's "
@@ -590,17 +571,18 @@ def _no_literal_keys(args, config):
         yield f"{finding}; reference a Key Vault-backed named value ({{{{name}}}}) instead."
 
 
-def _limits(root):
-    inbound = root.find("inbound") if root is not None else None
-    return inbound is not None and any(element.tag in LIMIT_POLICIES for element in inbound.iter())
-
-
-def _parsed(resource):
+def _inbound(resource):
+    """The <inbound> section of an API or product policy, as the stack rules read it: None when the policy has
+    none, cannot be parsed or is redacted (the resource rules report those)."""
     try:
         root, _ = _policy_document(resource.props)
     except Redacted:
         return None
-    return root
+    return root.find("inbound") if root is not None else None
+
+
+def _limits(inbound):
+    return inbound is not None and any(element.tag in LIMIT_POLICIES for element in inbound.iter())
 
 
 def _refers_to(resource, target, key):
@@ -626,8 +608,8 @@ def _apis_rate_limited(resources, config):
     by_type: dict[str, list] = {}
     for resource in resources:
         by_type.setdefault(resource.resource_type, []).append(resource)
-    api_policies = [p for p in by_type.get(API_POLICY, []) if _limits(_parsed(p))]
-    product_policies = [p for p in by_type.get(PRODUCT_POLICY, []) if _limits(_parsed(p))]
+    api_policies = [p for p in by_type.get(API_POLICY, []) if _limits(_inbound(p))]
+    product_policies = [p for p in by_type.get(PRODUCT_POLICY, []) if _limits(_inbound(p))]
     limited_products = [
         product
         for product in by_type.get(PRODUCT, [])
