@@ -17,11 +17,9 @@ for plaintext secrets.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from collections.abc import Mapping, Sequence
-from inspect import isawaitable
 from pathlib import Path
 from typing import Any
 
@@ -160,10 +158,7 @@ def _schema_problems(name: str, properties: Mapping[str, Any]) -> list[str]:
 
 
 def _where(error: ValidationError) -> str:
-    where = ""
-    for part in error.absolute_path:
-        where += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return where.lstrip(".")
+    return "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error.absolute_path).lstrip(".")
 
 
 def _as_wire(value: Any) -> Any:
@@ -186,15 +181,6 @@ def _options(resource: Mapping[str, Any]) -> PolicyResourceOptions:
 
 def _name(resource: Mapping[str, Any]) -> str:
     return resource.get("name") or str(resource["urn"]).rsplit("::", 1)[-1]
-
-
-def _run(validation: Any) -> None:
-    if isawaitable(validation):
-        loop = asyncio.new_event_loop()
-        try:
-            loop.run_until_complete(validation)
-        finally:
-            loop.close()
 
 
 def _stack_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
@@ -225,8 +211,9 @@ def _check(policy: Any, properties: Mapping[str, Any], resources: Sequence[Mappi
     not_applicable: list[dict[str, str]] = []
 
     def attempt(urn: str, *arguments: Any) -> None:
+        # Every rule's validate is synchronous (rules/_model.py), so nothing is left to await.
         try:
-            _run(policy.validate(*arguments))
+            policy.validate(*arguments)
         except UnknownValueError as unknown:
             skipped.append(
                 {"urn": urn, "message": f"can't run policy '{policy.name}' during preview: {unknown.message}"}
