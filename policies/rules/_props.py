@@ -76,9 +76,7 @@ def flag(value: Any) -> bool | None:
     """Booleans as Azure spells them: true/false, or the strings "True"/"false"."""
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
+    return {"true": True, "false": False}.get(lower(value))
 
 
 def leaf(resource_id: Any) -> str:

@@ -62,13 +62,13 @@ def typed_props(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, An
         key: props.get(key) for key in ("resourceGroupName", "location", "sku", "identity", "tags") if key in props
     }
     view.update(props.get("properties") or {})
+    # parentResourcePath: service/<service>[/apis/<api>]
     parent = str(props.get("parentResourcePath") or "").split("/")
+    service = parent[1] if len(parent) > 1 else ""
     if typed == SERVICE:
         view["serviceName"] = props.get("resourceName")
     elif typed == BACKEND:
-        view.update(serviceName=parent[1] if len(parent) > 1 else "", backendId=props.get("resourceName"))
+        view.update(serviceName=service, backendId=props.get("resourceName"))
     elif typed == API_DIAGNOSTIC:
-        # parentResourcePath: service/<service>/apis/<api>
-        service = parent[1] if len(parent) > 1 else ""
         view.update(serviceName=service, apiId=parent[-1], diagnosticId=props.get("resourceName"))
     return view
