@@ -236,10 +236,6 @@ def _waf_v2_with_policy(args, config):
         yield "firewallPolicy.id is not set; attach the WebApplicationFirewallPolicy to the gateway."
 
 
-def _listener_name(reference):
-    return leaf(dig(reference, "id"))
-
-
 @CONCERN.rule(
     "appgw-https-listeners",
     summary="Application Gateway listeners are HTTPS (HTTP only to redirect to HTTPS).",
@@ -250,7 +246,7 @@ def _listener_name(reference):
 )
 def _https_listeners(args, config):
     redirected = {
-        _listener_name(dig(rule, "httpListener"))
+        leaf(dig(rule, "httpListener", "id"))
         for rule in items(dig(args.props, "requestRoutingRules"))
         if text(dig(rule, "redirectConfiguration", "id"))
     }
@@ -416,18 +412,15 @@ def _version(value):
     },
 )
 def _managed_rule_set(args, config):
-    minimums = {
-        "owasp": _version(config.get("minimumOwaspVersion", "3.2")),
-        "microsoft_defaultruleset": _version(config.get("minimumDrsVersion", "2.1")),
-    }
+    owasp, drs = config.get("minimumOwaspVersion", "3.2"), config.get("minimumDrsVersion", "2.1")
+    minimums = {"owasp": _version(owasp), "microsoft_defaultruleset": _version(drs)}
     sets = items(dig(args.props, "managedRules", "managedRuleSets"))
     found = [(lower(dig(s, "ruleSetType")), _version(dig(s, "ruleSetVersion"))) for s in sets]
     if not any(kind in minimums and version >= minimums[kind] for kind, version in found):
         shown = [f"{dig(s, 'ruleSetType')} {dig(s, 'ruleSetVersion')}" for s in sets]
         yield (
-            f"managedRules.managedRuleSets is [{names(shown)}]; include OWASP "
-            f"{config.get('minimumOwaspVersion', '3.2')}+ or Microsoft_DefaultRuleSet "
-            f"{config.get('minimumDrsVersion', '2.1')}+."
+            f"managedRules.managedRuleSets is [{names(shown)}]; include OWASP {owasp}+ or "
+            f"Microsoft_DefaultRuleSet {drs}+."
         )
 
 
