@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from email.utils import parsedate_to_datetime
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
@@ -147,7 +148,11 @@ class Clients:
         )
 
 
-Check = Callable[[StackOutputs, CheckSettings, Clients], tuple[bool, str]]
+# Clients.deployments or Clients.v1: the surface a check calls.
+Surface = Callable[[Clients, str], OpenAI]
+# A check gets its surface's client for any subscription key, and asks for the key it needs.
+Connect = Callable[[str], OpenAI]
+Check = Callable[[Connect, StackOutputs, CheckSettings], tuple[bool, str]]
 Number = TypeVar("Number", int, float)
 
 
@@ -235,8 +240,8 @@ def choose_products(outputs: StackOutputs, product: str | None, burst_product: s
     return product, burst_product
 
 
-def check_chat(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.deployments(outputs.subscription_keys[settings.product])
+def check_chat(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(outputs.subscription_keys[settings.product])
     raw = client.chat.completions.with_raw_response.create(
         model=outputs.chat_deployment,
         messages=[{"role": "user", "content": PROMPT}],
@@ -251,13 +256,21 @@ def check_chat(outputs: StackOutputs, settings: CheckSettings, clients: Clients)
     return _with_token_headers(where, usage, raw.headers, outputs, settings)
 
 
-def check_embedding(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.deployments(outputs.subscription_keys[settings.product])
-    return _embedding(client, outputs, settings)
+def check_embedding(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(outputs.subscription_keys[settings.product])
+    result = client.embeddings.create(
+        model=outputs.embedding_deployment,
+        input="aoai-gateway smoke test",
+        encoding_format="float",
+    )
+    where = f"{outputs.embedding_deployment} via {settings.product}"
+    if not result.data or not result.data[0].embedding:
+        return False, f"{where}: the response carries no embedding vector"
+    return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
 
 
-def check_v1_response(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.v1(outputs.subscription_keys[settings.product])
+def check_v1_response(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(outputs.subscription_keys[settings.product])
     # store=False: a smoke test leaves no conversation behind on the account.
     raw = client.responses.with_raw_response.create(
         model=outputs.chat_deployment,
@@ -274,8 +287,8 @@ def check_v1_response(outputs: StackOutputs, settings: CheckSettings, clients: C
     return _with_token_headers(where, f"{response.usage.total_tokens} tokens", raw.headers, outputs, settings)
 
 
-def check_v1_response_stream(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.v1(outputs.subscription_keys[settings.product])
+def check_v1_response_stream(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(outputs.subscription_keys[settings.product])
     stream = client.responses.create(
         model=outputs.chat_deployment,
         input=PROMPT,
@@ -303,8 +316,8 @@ def check_v1_response_stream(outputs: StackOutputs, settings: CheckSettings, cli
     return True, f"{where}: {deltas} text deltas, then response.completed; {usage}"
 
 
-def check_v1_chat_stream(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.v1(outputs.subscription_keys[settings.product])
+def check_v1_chat_stream(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(outputs.subscription_keys[settings.product])
     stream = client.chat.completions.create(
         model=outputs.chat_deployment,
         messages=[{"role": "user", "content": PROMPT}],
@@ -331,20 +344,18 @@ def check_v1_chat_stream(outputs: StackOutputs, settings: CheckSettings, clients
     return True, f"{where}: {deltas} content deltas, finish_reason {finish_reason}; {usage}"
 
 
-def check_v1_embedding(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    client = clients.v1(outputs.subscription_keys[settings.product])
-    return _embedding(client, outputs, settings)
+def check_wrong_key(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
+    client = connect(INVALID_SUBSCRIPTION_KEY)
+    try:
+        client.embeddings.create(model=outputs.embedding_deployment, input="wrong key", encoding_format="float")
+    except openai.AuthenticationError as exc:
+        return True, f"HTTP 401: {_error_message(exc)}"
+    except openai.APIStatusError as exc:
+        return False, f"expected HTTP 401, got {exc.status_code}: {_error_message(exc)}"
+    return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
 
 
-def check_wrong_key(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    return _refused(clients.deployments(INVALID_SUBSCRIPTION_KEY), outputs)
-
-
-def check_v1_wrong_key(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
-    return _refused(clients.v1(INVALID_SUBSCRIPTION_KEY), outputs)
-
-
-def check_burst(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> tuple[bool, str]:
+def check_burst(connect: Connect, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
     product = settings.burst_product
     if product is None:
         return False, "no product in productLimits sets requestsPerPeriod; nothing to burst"
@@ -359,7 +370,7 @@ def check_burst(outputs: StackOutputs, settings: CheckSettings, clients: Clients
             f"{product} ({window}) needs up to {budget} calls, above --max-burst-calls "
             f"{settings.max_burst_calls}; raise it or pick --burst-product"
         )
-    client = clients.deployments(outputs.subscription_keys[product])
+    client = connect(outputs.subscription_keys[product])
     for call in range(1, budget + 1):
         try:
             client.embeddings.create(model=outputs.embedding_deployment, input="burst", encoding_format="float")
@@ -376,25 +387,25 @@ def check_burst(outputs: StackOutputs, settings: CheckSettings, clients: Clients
 
 
 # The burst runs last: it spends the product's request window that the others need.
-CHECKS: tuple[tuple[str, Check], ...] = (
-    ("chat completion", check_chat),
-    ("embedding", check_embedding),
-    ("v1 response", check_v1_response),
-    ("v1 response stream", check_v1_response_stream),
-    ("v1 chat stream", check_v1_chat_stream),
-    ("v1 embedding", check_v1_embedding),
-    ("wrong key 401", check_wrong_key),
-    ("v1 wrong key 401", check_v1_wrong_key),
-    ("burst 429", check_burst),
+CHECKS: tuple[tuple[str, Surface, Check], ...] = (
+    ("chat completion", Clients.deployments, check_chat),
+    ("embedding", Clients.deployments, check_embedding),
+    ("v1 response", Clients.v1, check_v1_response),
+    ("v1 response stream", Clients.v1, check_v1_response_stream),
+    ("v1 chat stream", Clients.v1, check_v1_chat_stream),
+    ("v1 embedding", Clients.v1, check_embedding),
+    ("wrong key 401", Clients.deployments, check_wrong_key),
+    ("v1 wrong key 401", Clients.v1, check_wrong_key),
+    ("burst 429", Clients.deployments, check_burst),
 )
 
 
 def run_checks(outputs: StackOutputs, settings: CheckSettings, clients: Clients) -> list[CheckResult]:
     results: list[CheckResult] = []
-    for name, check in CHECKS:
+    for name, surface, check in CHECKS:
         started = time.perf_counter()
         try:
-            passed, detail = check(outputs, settings, clients)
+            passed, detail = check(partial(surface, clients), outputs, settings)
         except openai.APIStatusError as exc:
             passed, detail = False, f"HTTP {exc.status_code}: {_error_message(exc)}"
         except openai.APIError as exc:
@@ -616,28 +627,6 @@ def _with_token_headers(
     if problems:
         return False, f"{where}: answered, but token headers are wrong: {'; '.join(problems)}"
     return True, f"{where}: {usage}; {', '.join(found)}"
-
-
-def _embedding(client: OpenAI, outputs: StackOutputs, settings: CheckSettings) -> tuple[bool, str]:
-    result = client.embeddings.create(
-        model=outputs.embedding_deployment,
-        input="aoai-gateway smoke test",
-        encoding_format="float",
-    )
-    where = f"{outputs.embedding_deployment} via {settings.product}"
-    if not result.data or not result.data[0].embedding:
-        return False, f"{where}: the response carries no embedding vector"
-    return True, f"{where}: vector of {len(result.data[0].embedding)} dimensions"
-
-
-def _refused(client: OpenAI, outputs: StackOutputs) -> tuple[bool, str]:
-    try:
-        client.embeddings.create(model=outputs.embedding_deployment, input="wrong key", encoding_format="float")
-    except openai.AuthenticationError as exc:
-        return True, f"HTTP 401: {_error_message(exc)}"
-    except openai.APIStatusError as exc:
-        return False, f"expected HTTP 401, got {exc.status_code}: {_error_message(exc)}"
-    return False, "a request with an unknown subscription key was accepted (expected HTTP 401)"
 
 
 def _status(response: Response) -> str:
