@@ -281,7 +281,12 @@ def check_v1_response(connect: Connect, outputs: StackOutputs, settings: CheckSe
     response = raw.parse()
     where = f"{outputs.chat_deployment} via {settings.product}"
     if not response.output_text.strip():
-        return False, f"{where}: HTTP {raw.status_code}, status {_status(response)} but no output text{_hint(response)}"
+        reason = response.incomplete_details.reason if response.incomplete_details else None
+        status = f"{response.status} ({reason})" if reason else response.status
+        hint = ""
+        if reason == "max_output_tokens":
+            hint = "; raise --v1-max-tokens (reasoning models spend output tokens thinking)"
+        return False, f"{where}: HTTP {raw.status_code}, status {status} but no output text{hint}"
     if response.usage is None:
         return False, f"{where}: answered {_clip(response.output_text, 40)!r} but the response carries no usage"
     return _with_token_headers(where, f"{response.usage.total_tokens} tokens", raw.headers, outputs, settings)
@@ -627,18 +632,6 @@ def _with_token_headers(
     if problems:
         return False, f"{where}: answered, but token headers are wrong: {'; '.join(problems)}"
     return True, f"{where}: {usage}; {', '.join(found)}"
-
-
-def _status(response: Response) -> str:
-    reason = response.incomplete_details.reason if response.incomplete_details else None
-    return f"{response.status} ({reason})" if reason else str(response.status)
-
-
-def _hint(response: Response) -> str:
-    details = response.incomplete_details
-    if details is not None and details.reason == "max_output_tokens":
-        return "; raise --v1-max-tokens (reasoning models spend output tokens thinking)"
-    return ""
 
 
 def _is_retry_after(value: str) -> bool:
