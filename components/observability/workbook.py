@@ -38,11 +38,9 @@ def render_workbook(context: Mapping[str, Any], template: str = WORKBOOK_TEMPLAT
     """Renders the workbook template and returns compact JSON (stable bytes for the same context)."""
     try:
         loaded = _ENV.get_template(template)
-    except TemplateError as exc:
-        raise WorkbookRenderError(f"{template}: {exc}") from None
-    try:
         text = loaded.render(dict(context))
     except UndefinedError as exc:
+        # Only rendering meets an undefined value, so the template is loaded by now.
         line = template_line(exc.__traceback__, loaded.filename)
         where = f"{template}:{line}" if line else template
         raise WorkbookRenderError(f"{where}: {exc.message}") from None
