@@ -129,8 +129,8 @@ def architecture_markdown(stack: str, resources: Sequence[Mapping[str, Any]]) ->
         "flowchart LR",
     ]
     for comp in components:
-        held = "<br/>".join(f"{t} ×{n}" for t, n in sorted(contents[comp["urn"]].items()))  # noqa: RUF001
-        label = f"<b>{_short_type(comp['type'])}</b><br/>{held}" if held else f"<b>{_short_type(comp['type'])}</b>"
+        held = [f"{t} ×{n}" for t, n in sorted(contents[comp["urn"]].items())]  # noqa: RUF001
+        label = "<br/>".join([f"<b>{_short_type(comp['type'])}</b>", *held])
         lines.append(f'  {ids[comp["urn"]]}["{label}"]')
     for source, target in sorted(edges, key=lambda e: (ids[e[0]], ids[e[1]])):
         lines.append(f"  {ids[source]} --> {ids[target]}")
@@ -161,15 +161,16 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
     accounts = {a["inputs"]["accountName"]: a["inputs"] for a in of["cognitiveservices:Account"]}
     backends = {b["inputs"]["backendId"]: b["inputs"] for b in of["apimanagement:Backend"]}
     policies = of["apimanagement:ApiPolicy"]
+    product_safety = any(
+        "llm-content-safety" in p["inputs"].get("value", "") for p in of["apimanagement:ProductPolicy"]
+    )
     for index, api in enumerate(sorted(of["apimanagement:Api"], key=lambda a: a["inputs"]["path"])):
         policy = next((p["inputs"].get("value", "") for p in policies if api["urn"] in p["dependsOn"]), "")
         api_node = f"api{index}"
         lines += [f'  {api_node}[/"/{api["inputs"]["path"]}"/]', f"  apim --> {api_node}"]
         if "validate-azure-ad-token" in policy:
             lines.append(f'  {api_node} -. "keyless: Entra ID token" .- entra{{{{"Entra ID"}}}}')
-        if "<llm-content-safety" in policy or any(
-            "llm-content-safety" in p["inputs"].get("value", "") for p in of["apimanagement:ProductPolicy"]
-        ):
+        if "<llm-content-safety" in policy or product_safety:
             lines.append(f"  {api_node} -. prompts .-> safety")
         pool_id = _routed_pool(policy)
         pool = backends.get(pool_id or "")
