@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from offline.deploy_time import critical_path
+from offline.deploy_time import critical_path, is_component
 from policies.offline import resource_name
 from policies.rules.typed_view import SERVICE, typed_props, typed_type
 
@@ -86,10 +86,10 @@ def _short_type(type_token: str) -> str:
 
 
 def _component_of(res: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]]) -> str | None:
-    """The nearest ancestor that is one of our components (type token aoai-gateway:*)."""
+    """The nearest ancestor that is one of our components."""
     parent: str | None = res.get("parent")
     while parent and parent in by_urn:
-        if by_urn[parent]["type"].startswith("aoai-gateway:"):
+        if is_component(by_urn[parent]):
             return parent
         parent = by_urn[parent].get("parent")
     return None
@@ -98,17 +98,17 @@ def _component_of(res: Mapping[str, Any], by_urn: Mapping[str, Mapping[str, Any]
 def architecture_markdown(stack: str, resources: Sequence[Mapping[str, Any]]) -> str:
     """Mermaid diagram: one node per component with what it holds, arrows for cross-component dependencies."""
     by_urn = {r["urn"]: r for r in resources}
-    components = sorted((r for r in resources if r["type"].startswith("aoai-gateway:")), key=lambda r: r["name"])
+    components = sorted(filter(is_component, resources), key=lambda r: r["name"])
     owner = {r["urn"]: _component_of(r, by_urn) for r in resources}
     contents: dict[str, Counter[str]] = defaultdict(Counter)
     edges: set[tuple[str, str]] = set()
     for res in resources:
         home = owner.get(res["urn"])
-        if home is None or res["type"].startswith("aoai-gateway:"):
+        if home is None or is_component(res):
             continue
         contents[home][_short_type(res["type"])] += 1
         for dep in res["dependsOn"]:
-            target = dep if by_urn.get(dep, {}).get("type", "").startswith("aoai-gateway:") else owner.get(dep)
+            target = dep if is_component(by_urn.get(dep, {})) else owner.get(dep)
             if target and target != home:
                 edges.add((home, target))
     ids = {c["urn"]: f"c{i}" for i, c in enumerate(components)}
@@ -204,7 +204,7 @@ def summary_text(
     report: Mapping[str, Any],
     files: Mapping[str, str],
 ) -> str:
-    custom = [r for r in resources if not r["type"].startswith("aoai-gateway:")]
+    custom = [r for r in resources if not is_component(r)]
     types = sorted(Counter(_short_type(r["type"]) for r in custom).items(), key=lambda kv: (-kv[1], kv[0]))
     verdicts = report.get("summary", {})
     lines = [

@@ -41,6 +41,11 @@ APIM_MINUTES = {"classic": 45.0, "v2": 15.0}
 _DURATION = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 
 
+def is_component(resource: Mapping[str, Any]) -> bool:
+    """One of our components (type token aoai-gateway:*): Azure creates its resources, not the component itself."""
+    return str(resource.get("type", "")).startswith("aoai-gateway:")
+
+
 @dataclass(frozen=True)
 class CriticalPath:
     minutes: float
@@ -80,7 +85,7 @@ def critical_path(resources: Sequence[Mapping[str, Any]]) -> CriticalPath:
 
     def custom(urn: str) -> list[str]:
         """The created resources a dependency on `urn` waits for: itself, or a component's descendants."""
-        if not by_urn[urn]["type"].startswith("aoai-gateway:"):
+        if not is_component(by_urn[urn]):
             return [urn]
         return [leaf for child in children.get(urn, []) for leaf in custom(child)]
 
@@ -93,7 +98,7 @@ def critical_path(resources: Sequence[Mapping[str, Any]]) -> CriticalPath:
             finish[urn] = (start + minutes_for(by_urn[urn]), before)
         return finish[urn][0]
 
-    leaves = [urn for urn, res in by_urn.items() if not res["type"].startswith("aoai-gateway:")]
+    leaves = [urn for urn, res in by_urn.items() if not is_component(res)]
     if not leaves:
         return CriticalPath(0.0, ())
     last = max(leaves, key=lambda urn: (done(urn), urn))
