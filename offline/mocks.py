@@ -84,6 +84,7 @@ def fake_key(*parts: str) -> str:
 
 def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
     short = type_token.removeprefix("azure-native:")
+    group = f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', 'rg-mock')}"
     if short == "resources:ResourceGroup":
         return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{inputs.get('resourceGroupName', name)}"
     if short == "authorization:RoleAssignment":
@@ -97,15 +98,13 @@ def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
         path = "/".join(
             part for part in (parent_path, inputs.get("resourceType"), inputs.get("resourceName", name)) if part
         )
-        group, namespace = inputs.get("resourceGroupName", "rg-mock"), inputs["resourceProviderNamespace"]
-        return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{namespace}/{path}"
+        return f"{group}/providers/{inputs['resourceProviderNamespace']}/{path}"
     if short not in _ARM_PATHS:
         return f"/subscriptions/{SUBSCRIPTION_ID}/providers/mock/{short}/{name}"
     path = _ARM_INPUT.sub(lambda found: f"{inputs.get(found[1], name)}", _ARM_PATHS[short])
     if short == "privatedns:PrivateRecordSet":
         path = path.replace("/A/", f"/{inputs.get('recordType', 'A')}/")
-    group = inputs.get("resourceGroupName", "rg-mock")
-    return f"/subscriptions/{SUBSCRIPTION_ID}/resourceGroups/{group}/providers/{path}"
+    return f"{group}/providers/{path}"
 
 
 class AzureMocks(pulumi.runtime.Mocks):
@@ -125,9 +124,7 @@ class AzureMocks(pulumi.runtime.Mocks):
             return args.name, inputs
         short = args.typ.removeprefix("azure-native:")
         resource_id = arm_id(args.typ, inputs, args.name)
-        state = dict(inputs)
-        state["id"] = resource_id
-        state["name"] = resource_id.rsplit("/", 1)[-1]
+        state = {**inputs, "id": resource_id, "name": resource_id.rsplit("/", 1)[-1]}
         if short == "network:Subnet":
             self._subnets[resource_id] = str(inputs.get("addressPrefix", "10.0.0.0/24"))
         _add_outputs(short, resource_id, inputs, state, self._subnets)
