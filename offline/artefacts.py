@@ -179,7 +179,7 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
         pool_node = f"pool{index}"
         lines += [f'  {pool_node}[("{pool_id}")]', f"  {api_node} --> {pool_node}"]
         for member in pool.get("pool", {}).get("services", []):
-            url = backends.get(member["id"].rsplit("/", 1)[-1], {}).get("url", "")
+            url = backends.get(_last_segment(member["id"]), {}).get("url", "")
             account = url.removeprefix("https://").split(".", 1)[0]
             node = "acct_" + account.replace("-", "_")
             where = accounts.get(account, {}).get("location", "")
