@@ -134,10 +134,8 @@ def private_endpoint_name(target_name: str) -> str:
 def clamp(parts: list[str], rule: NameRule, tail: str = "") -> str:
     """Joins name parts and trims the middle so the name fits, keeping the type prefix and unique tail."""
     sep = "-" if rule.hyphens else ""
-    clean = [_clean(p, rule) for p in parts if p]
-    if tail:
-        clean.append(tail)
-    name = sep.join(c for c in clean if c)
+    clean = [_clean(p, rule) for p in parts]
+    name = sep.join(c for c in [*clean, tail] if c)
     if len(name) > rule.max_length:
         keep_tail = (sep + tail) if tail else ""
         name = name[: rule.max_length - len(keep_tail)].rstrip("-") + keep_tail
