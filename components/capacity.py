@@ -49,9 +49,7 @@ def tokens_per_minute(deployment: DeploymentSettings) -> int | None:
 def account_tokens_per_hour(backend: OpenAiBackendSettings) -> int | None:
     """What an account's deployments process per hour together (the TokenTransaction metric's ceiling)."""
     per_minute = [tokens_per_minute(d) for d in backend.deployments.values()]
-    if any(value is None for value in per_minute):
-        return None
-    return 60 * sum(value for value in per_minute if value is not None)
+    return None if None in per_minute else 60 * sum(filter(None, per_minute))
 
 
 def dearest_price_per_1k(backends: Mapping[str, OpenAiBackendSettings], pricing: Mapping[str, ModelPrice]) -> float:
