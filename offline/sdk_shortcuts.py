@@ -18,7 +18,7 @@ from __future__ import annotations
 import inspect
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -96,11 +96,8 @@ def applied(shortcuts: tuple[Shortcut, ...] = SHORTCUTS) -> Iterator[bool]:
             _noticed = True
         yield False
         return
-    originals = [(s.module, s.name, getattr(s.module, s.name)) for s in shortcuts]
-    for shortcut in shortcuts:
-        setattr(shortcut.module, shortcut.name, shortcut.replacement)
-    try:
+    with ExitStack() as restore:
+        for shortcut in shortcuts:
+            restore.callback(setattr, shortcut.module, shortcut.name, getattr(shortcut.module, shortcut.name))
+            setattr(shortcut.module, shortcut.name, shortcut.replacement)
         yield True
-    finally:
-        for module, name, original in originals:
-            setattr(module, name, original)
