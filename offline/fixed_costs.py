@@ -113,8 +113,7 @@ def fixed_cost_markdown(resources: Iterable[Mapping[str, Any]], overrides: Mappi
     ]
     for line in lines:
         marker = " (override)" if line.price_key in overrides else ""
-        quantity = f"{line.quantity:g}"
-        rows.append(f"| {line.what} | `{line.price_key}`{marker} | {quantity} | {line.monthly(prices):,.2f} |")
+        rows.append(f"| {line.what} | `{line.price_key}`{marker} | {line.quantity:g} | {line.monthly(prices):,.2f} |")
     total = sum(line.monthly(prices) for line in lines)
     rows += [
         f"| **Total** | | | **{total:,.2f}** |",
