@@ -48,7 +48,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def known_stacks(project_dir: Path = PROJECT_DIR) -> list[str]:
-    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
+    return sorted(p.stem.removeprefix("Pulumi.") for p in project_dir.glob("Pulumi.*.yaml"))
 
 
 def stack_file(stack: str, project_dir: Path = PROJECT_DIR) -> Path:
