@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -23,6 +24,15 @@ LOGGED_HEADERS = [
     CLIENT_HEADERS["team"],
     "Retry-After",
 ]
+
+
+def _wire(value: Any) -> Any:
+    """The ARM (camelCase) form of an SDK argument dict, for the generic resource: one source for both diagnostics."""
+    if isinstance(value, Mapping):
+        return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): _wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_wire(item) for item in value]
+    return value
 
 
 def app_insights_logger(
@@ -76,14 +86,17 @@ def api_diagnostics(
     parent: pulumi.Resource,
 ) -> None:
     """An API's two diagnostics: to Application Insights (telemetry, token metrics) and to Log Analytics."""
-    body = apim.BodyDiagnosticSettingsArgs(bytes=log_body_bytes) if log_body_bytes else None
-    # A key sent in the query string would otherwise be logged with the URL.
-    masking = apim.DataMaskingArgs(
-        query_params=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_QUERY)],
-        headers=[apim.DataMaskingEntityArgs(mode="Hide", value=SUBSCRIPTION_KEY_HEADER)],
-    )
-    message = apim.HttpMessageDiagnosticArgs(headers=LOGGED_HEADERS, body=body, data_masking=masking)
-    pipeline = apim.PipelineDiagnosticSettingsArgs(request=message, response=message)
+    message: apim.HttpMessageDiagnosticArgsDict = {
+        "headers": LOGGED_HEADERS,
+        # A key sent in the query string would otherwise be logged with the URL.
+        "data_masking": {
+            "query_params": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_QUERY}],
+            "headers": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_HEADER}],
+        },
+    }
+    if log_body_bytes:
+        message["body"] = {"bytes": log_body_bytes}
+    pipeline: apim.PipelineDiagnosticSettingsArgsDict = {"request": message, "response": message}
     apim.ApiDiagnostic(
         f"{name}-diagnostic",
         api_id=api.name,
@@ -108,15 +121,6 @@ def api_diagnostics(
     if llm_message_bytes:
         messages = {"messages": "all", "maxSizeInBytes": llm_message_bytes}
         llm.update(requests=messages, responses=messages)
-    wire_message = {
-        "headers": LOGGED_HEADERS,
-        "dataMasking": {
-            "queryParams": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_QUERY}],
-            "headers": [{"mode": "Hide", "value": SUBSCRIPTION_KEY_HEADER}],
-        },
-        **({"body": {"bytes": log_body_bytes}} if log_body_bytes else {}),
-    }
-    wire_pipeline = {"request": wire_message, "response": wire_message}
     resources.Resource(
         f"{name}-azuremonitor",
         resource_provider_namespace="Microsoft.ApiManagement",
@@ -132,8 +136,8 @@ def api_diagnostics(
             "logClientIp": True,
             "verbosity": "information",
             "sampling": {"samplingType": "fixed", "percentage": 100},
-            "frontend": wire_pipeline,
-            "backend": wire_pipeline,
+            "frontend": _wire(pipeline),
+            "backend": _wire(pipeline),
             "largeLanguageModel": llm,
         },
         opts=pulumi.ResourceOptions(parent=parent),
