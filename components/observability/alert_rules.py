@@ -87,11 +87,12 @@ class AlertRule:
     # A field of monitoring.thresholds, a fixed number (the spend rule fires at 100 % of the daily share), or
     # PER_TARGET: the target's own threshold (each account's token alert is sized to its capacity).
     threshold: str | float
-    operator: Literal["GreaterThan", "GreaterThanOrEqual"]
-    window: str
-    frequency: str
     severity: int
     runbook: str
+    # A rule fires above its threshold and judges the last 15 minutes every 5, unless its row says otherwise.
+    operator: Literal["GreaterThan", "GreaterThanOrEqual"] = "GreaterThan"
+    window: str = "PT15M"
+    frequency: str = "PT5M"
     # Only on these API Management tiers: the classic tiers report Capacity, the v2 tiers gateway CPU and memory.
     apim_tiers: Literal["classic", "v2"] | None = None
 
@@ -102,9 +103,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         each="apim",
         signal=LogQuery(lambda _: server_error_rate_query(), "ErrorPercent", "Maximum", "APIM server errors"),
         threshold="apim_server_error_percent",
-        operator="GreaterThan",
-        window="PT15M",
-        frequency="PT5M",
         severity=SEVERITY_ERROR,
         runbook="More than {threshold}% of gateway responses were 5xx in the last 15 minutes "
         f"(only evaluated with {MIN_REQUESTS_FOR_ERROR_RATE}+ requests). Clients are failing. "
@@ -119,9 +117,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         each="apim",
         signal=Metric(APIM, "BackendDuration", "Average"),
         threshold="apim_backend_duration_ms",
-        operator="GreaterThan",
-        window="PT15M",
-        frequency="PT5M",
         severity=SEVERITY_WARNING,
         runbook="Average Azure OpenAI response time seen by APIM exceeded {threshold} ms over 15 minutes. "
         "Users wait longer; long generations and streaming raise this too. "
@@ -134,9 +129,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         each="apim",
         signal=Metric(APIM, "Capacity", "Average"),
         threshold="apim_capacity_percent",
-        operator="GreaterThan",
-        window="PT15M",
-        frequency="PT5M",
         severity=SEVERITY_WARNING,
         apim_tiers="classic",
         runbook="API Management capacity stayed above {threshold}% for 15 minutes. "
@@ -150,9 +142,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         # v2 tiers report no Capacity (it reads 0); their load shows in the gateway's CPU.
         signal=Metric(APIM, "CpuPercent_Gateway", "Average"),
         threshold="apim_capacity_percent",
-        operator="GreaterThan",
-        window="PT15M",
-        frequency="PT5M",
         severity=SEVERITY_WARNING,
         apim_tiers="v2",
         runbook="API Management gateway CPU stayed above {threshold}% for 15 minutes. "
@@ -181,7 +170,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         each="openai_account",
         signal=Metric(OPENAI, "TokenTransaction", "Total"),
         threshold=PER_TARGET,
-        operator="GreaterThan",
         window="PT1H",
         frequency="PT15M",
         severity=SEVERITY_INFO,
@@ -248,8 +236,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         ),
         threshold="gateway_limit_rejections",
         operator="GreaterThanOrEqual",
-        window="PT15M",
-        frequency="PT5M",
         severity=SEVERITY_INFO,
         runbook="Product '{product}' had {threshold} or more requests rejected by its own "
         "gateway limits in 15 minutes ({limits}). Azure OpenAI is fine; callers hit "
@@ -264,7 +250,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
             lambda t: _spend_pace(t, by="Product"), "BudgetUsedPercent", "Maximum", "Spend pace over budget: {product}"
         ),
         threshold=100,
-        operator="GreaterThan",
         window="P1D",
         frequency="PT1H",
         severity=SEVERITY_WARNING,
@@ -286,7 +271,6 @@ ALERT_RULES: tuple[AlertRule, ...] = (
                 f"Team spend pace at {percent}% of budget: {{team}}",
             ),
             threshold=percent,
-            operator="GreaterThan",
             window="P1D",
             frequency="PT1H",
             severity=SEVERITY_WARNING if percent >= 100 else SEVERITY_INFO,
