@@ -14,7 +14,7 @@ import pulumi_azure_native.operationalinsights as operationalinsights
 
 from components.apim.policies import CLIENT_HEADERS
 from components.naming import Namer
-from components.observability.alert_rules import ALERT_RULES, PER_TARGET, AlertRule, Each, LogQuery, Metric, Target
+from components.observability.alert_rules import ALERT_RULES, PER_TARGET, AlertRule, Each, Metric, Target
 from components.observability.kql import (
     CHARGEBACK_FUNCTION,
     CHARGEBACK_PARAMETERS,
@@ -173,44 +173,32 @@ class Alerts(pulumi.ComponentResource):
                 **common,
             )
         else:
-            self._log_alert(rule, signal, target, key, threshold, words, common)
-
-    def _log_alert(
-        self,
-        rule: AlertRule,
-        signal: LogQuery,
-        target: Target,
-        key: str,
-        threshold: float,
-        words: Mapping[str, str],
-        common: Mapping[str, Any],
-    ) -> None:
-        monitor.ScheduledQueryRule(
-            f"{self._name}-{key}",
-            location=self._args.placement.location,
-            kind="LogAlert",
-            display_name=signal.title.format(**words),
-            # Rules are created with the diagnostic settings that feed them; until the first request is
-            # logged the gateway tables are empty and Azure's validation would refuse the rule.
-            skip_query_validation=True,
-            criteria=monitor.ScheduledQueryRuleCriteriaArgs(
-                all_of=[
-                    monitor.ConditionArgs(
-                        criterion_type="StaticThresholdCriterion",
-                        query=signal.query(target),
-                        metric_measure_column=signal.measure,
-                        time_aggregation=signal.aggregation,
-                        operator=rule.operator,
-                        threshold=threshold,
-                        failing_periods=monitor.ConditionFailingPeriodsArgs(
-                            number_of_evaluation_periods=1, min_failing_periods_to_alert=1
-                        ),
-                    )
-                ]
-            ),
-            actions=monitor.ActionsArgs(action_groups=[self._args.action_group_id]),
-            **common,
-        )
+            monitor.ScheduledQueryRule(
+                f"{self._name}-{key}",
+                location=args.placement.location,
+                kind="LogAlert",
+                display_name=signal.title.format(**words),
+                # Rules are created with the diagnostic settings that feed them; until the first request is
+                # logged the gateway tables are empty and Azure's validation would refuse the rule.
+                skip_query_validation=True,
+                criteria=monitor.ScheduledQueryRuleCriteriaArgs(
+                    all_of=[
+                        monitor.ConditionArgs(
+                            criterion_type="StaticThresholdCriterion",
+                            query=signal.query(target),
+                            metric_measure_column=signal.measure,
+                            time_aggregation=signal.aggregation,
+                            operator=rule.operator,
+                            threshold=threshold,
+                            failing_periods=monitor.ConditionFailingPeriodsArgs(
+                                number_of_evaluation_periods=1, min_failing_periods_to_alert=1
+                            ),
+                        )
+                    ]
+                ),
+                actions=monitor.ActionsArgs(action_groups=[args.action_group_id]),
+                **common,
+            )
 
     def _team_products(self) -> dict[str, str]:
         """Each team's product: a call with a team's Entra ID token carries no product of its own."""
