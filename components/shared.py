@@ -1,10 +1,12 @@
 """Cross-cutting shapes every component uses the same way: role assignments, diagnostic settings, private endpoints,
-hardened Azure AI accounts."""
+hardened Azure AI accounts, and the ARM form of typed arguments for generic resources."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_azure_native.authorization as authorization
@@ -199,3 +201,12 @@ def ai_account(
         tags=tags,
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
+
+
+def wire(value: Any) -> Any:
+    """The ARM (camelCase) form of an SDK argument dict, for a generic resource that sets what a typed one does."""
+    if isinstance(value, Mapping):
+        return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [wire(item) for item in value]
+    return value

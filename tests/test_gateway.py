@@ -12,6 +12,7 @@ from lxml import etree
 from components.apim.policies import Scope, lint_policy
 from components.naming import REGION_ABBREVIATIONS
 from components.settings import PROJECT_DIR
+from components.shared import wire
 from offline.engine import PlanResult
 from offline.mocks import arm_id, fake_key
 from tests.conftest import of_type, plan_for, with_overrides
@@ -311,6 +312,16 @@ def test_backends_and_pool_have_shapes_azure_accepts(
         assert rule["acceptRetryAfter"] is True
         assert {"min": 429, "max": 429} in rule["failureCondition"]["statusCodeRanges"]
         assert {"min": 500, "max": 599} in rule["failureCondition"]["statusCodeRanges"]
+
+
+def test_wire_is_the_arm_form_of_sdk_arguments() -> None:
+    """Generic resources get their properties from the typed resources' argument dicts: keys in camelCase at every
+    depth, values (header names, lists) untouched."""
+    typed = {"data_masking": {"query_params": [{"mode": "Hide", "value": "subscription-key"}]}, "headers": ["x-ms-a"]}
+    assert wire(typed) == {
+        "dataMasking": {"queryParams": [{"mode": "Hide", "value": "subscription-key"}]},
+        "headers": ["x-ms-a"],
+    }
 
 
 def test_retry_is_bounded_by_the_pool(prod_plan: PlanResult) -> None:

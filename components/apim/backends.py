@@ -13,10 +13,29 @@ from components.apim.callers import CONTENT_SAFETY_BACKEND
 from components.apim.surfaces import Surface
 from components.apim.tiers import PREVIEW_API_VERSION
 from components.openai import OpenAiAccount
+from components.shared import wire
 
 
 def key_named_value(backend_name: str) -> str:
     return f"openai-key-{backend_name}"
+
+
+def circuit_breaker(failures: int) -> apim.BackendCircuitBreakerArgsDict:
+    """Takes a backend out after `failures` 429 or 5xx answers within 10 s, for Retry-After or else 30 s."""
+    return {
+        "rules": [
+            {
+                "name": "throttled-or-failing",
+                "failure_condition": {
+                    "count": failures,
+                    "interval": "PT10S",
+                    "status_code_ranges": [{"min": 429, "max": 429}, {"min": 500, "max": 599}],
+                },
+                "trip_duration": "PT30S",
+                "accept_retry_after": True,
+            }
+        ]
+    }
 
 
 def openai_backends(
@@ -41,24 +60,8 @@ def openai_backends(
             url=account.endpoint.apply(lambda endpoint: endpoint.rstrip("/") + surface.backend_path),
             protocol="http",
             tls=apim.BackendTlsPropertiesArgs(validate_certificate_chain=True, validate_certificate_name=True),
-            circuit_breaker=apim.BackendCircuitBreakerArgs(
-                rules=[
-                    apim.CircuitBreakerRuleArgs(
-                        name="throttled-or-failing",
-                        # One 429 or 5xx takes the account out of the pool; Retry-After sets how long.
-                        failure_condition=apim.CircuitBreakerFailureConditionArgs(
-                            count=1,
-                            interval="PT10S",
-                            status_code_ranges=[
-                                apim.FailureStatusCodeRangeArgs(min=429, max=429),
-                                apim.FailureStatusCodeRangeArgs(min=500, max=599),
-                            ],
-                        ),
-                        trip_duration="PT30S",
-                        accept_retry_after=True,
-                    )
-                ]
-            ),
+            # One 429 or 5xx takes the account out of the pool; Retry-After sets how long.
+            circuit_breaker=circuit_breaker(failures=1),
             credentials=(
                 apim.BackendCredentialsContractArgs(header={"api-key": [f"{{{{{key_ref}}}}}"]}) if uses_key else None
             ),
@@ -118,20 +121,7 @@ def content_safety_backend(
             "protocol": "http",
             "credentials": {"managedIdentity": {"resource": "https://cognitiveservices.azure.com"}},
             "tls": {"validateCertificateChain": True, "validateCertificateName": True},
-            "circuitBreaker": {
-                "rules": [
-                    {
-                        "name": "throttled-or-failing",
-                        "failureCondition": {
-                            "count": 3,
-                            "interval": "PT10S",
-                            "statusCodeRanges": [{"min": 429, "max": 429}, {"min": 500, "max": 599}],
-                        },
-                        "tripDuration": "PT30S",
-                        "acceptRetryAfter": True,
-                    }
-                ]
-            },
+            "circuitBreaker": wire(circuit_breaker(failures=3)),
         },
         opts=pulumi.ResourceOptions(parent=parent),
     )

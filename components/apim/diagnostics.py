@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -12,7 +11,7 @@ import pulumi_azure_native.resources as resources
 
 from components.apim.policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
 from components.apim.tiers import PREVIEW_API_VERSION
-from components.shared import role_assignment
+from components.shared import role_assignment, wire
 
 APP_INSIGHTS_NAMED_VALUE = "appinsights-connection-string"
 # Headers that help to trace a call without exposing credentials.
@@ -24,15 +23,6 @@ LOGGED_HEADERS = [
     CLIENT_HEADERS["team"],
     "Retry-After",
 ]
-
-
-def _wire(value: Any) -> Any:
-    """The ARM (camelCase) form of an SDK argument dict, for the generic resource: one source for both diagnostics."""
-    if isinstance(value, Mapping):
-        return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): _wire(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_wire(item) for item in value]
-    return value
 
 
 def app_insights_logger(
@@ -136,8 +126,8 @@ def api_diagnostics(
             "logClientIp": True,
             "verbosity": "information",
             "sampling": {"samplingType": "fixed", "percentage": 100},
-            "frontend": _wire(pipeline),
-            "backend": _wire(pipeline),
+            "frontend": wire(pipeline),
+            "backend": wire(pipeline),
             "largeLanguageModel": llm,
         },
         opts=pulumi.ResourceOptions(parent=parent),
