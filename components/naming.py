@@ -113,6 +113,13 @@ class Namer:
         return stable_guid(self.workload, self.stack, *parts)
 
 
+def camel(name: str) -> str:
+    """`input_per_1k` -> `inputPer1k`: how a snake_case name is spelled in stack files and ARM properties
+    (pydantic's to_camel would say 1K)."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def distinct_segments(instance: str, earlier: list[str]) -> str:
     """The instance without the segments the name already has: backend `ptu-swc` in Sweden Central names its
     account `oai-<workload>-<env>-swc-ptu-…`, not `…-swc-ptu-swc-…`."""

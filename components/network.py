@@ -68,7 +68,6 @@ class Network(pulumi.ComponentResource):
     private_endpoint_subnet_id: pulumi.Output[str]
     openai_dns_zone_id: pulumi.Output[str]
     key_vault_dns_zone_id: pulumi.Output[str]
-    cognitive_services_dns_zone_id: pulumi.Output[str] | None
     apim_dns_zone_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -170,8 +169,6 @@ class Network(pulumi.ComponentResource):
         self.private_endpoint_subnet_id = subnets["private-endpoints"].id
         self.openai_dns_zone_id = zone_resources["openai"].id
         self.key_vault_dns_zone_id = zone_resources["key-vault"].id
-        zone = zone_resources.get("cognitive-services")
-        self.cognitive_services_dns_zone_id = zone.id if zone is not None else None
         self.apim_dns_zone_names = {role: zone.name for role, zone in apim_zones.items()}
         self._zone_ids = {key: zone.id for key, zone in zone_resources.items()}
         self.register_outputs(

@@ -3,7 +3,6 @@ hardened Azure AI accounts, and the ARM form of typed arguments for generic reso
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +14,7 @@ import pulumi_azure_native.monitor as monitor
 import pulumi_azure_native.network as network
 import pulumiverse_time
 
-from components.naming import private_endpoint_name, stable_guid
+from components.naming import camel, private_endpoint_name, stable_guid
 
 # Built-in role definition ids (the same in every tenant).
 BUILTIN_ROLES: dict[str, str] = {
@@ -206,7 +205,7 @@ def ai_account(
 def wire(value: Any) -> Any:
     """The ARM (camelCase) form of an SDK argument dict, for a generic resource that sets what a typed one does."""
     if isinstance(value, Mapping):
-        return {re.sub(r"_(\w)", lambda m: m.group(1).upper(), key): wire(item) for key, item in value.items()}
+        return {camel(key): wire(item) for key, item in value.items()}
     if isinstance(value, list):
         return [wire(item) for item in value]
     return value

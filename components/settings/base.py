@@ -25,7 +25,7 @@ from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
-from components.naming import REGION_ABBREVIATIONS
+from components.naming import REGION_ABBREVIATIONS, camel
 from policies.rules.plan_markers import SECRET
 
 PROJECT = "aoai-gateway"
@@ -34,12 +34,6 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 
 class ConfigError(pulumi.RunError):
     """A stack setting is wrong. `pulumi.RunError` makes the CLI print the message without a traceback."""
-
-
-def camel(name: str) -> str:
-    """`input_per_1k` -> `inputPer1k`: the stack file's key for a field (pydantic's to_camel would say 1K)."""
-    head, *rest = name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 class Section(BaseModel):
