@@ -201,3 +201,17 @@ def bounds(field: FieldInfo | None) -> tuple[str, str]:
                 number = f"{bound:g}" if isinstance(bound, float) else str(bound)
                 low, high = (number, high) if side == "low" else (low, number)
     return low, high
+
+
+# ---------------------------------------------------------------- reading the models' JSON Schema (errors, docs)
+
+
+def resolve(root: dict[str, Any], prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """The schema a property resolves to (refs into `root` followed, the null alternative dropped), and whether
+    null is allowed."""
+    alternatives = prop.get("anyOf", [prop])
+    concrete = [a for a in alternatives if a.get("type") != "null"]
+    shape = {**prop, **concrete[0]}
+    if "$ref" in shape:
+        shape = {**shape, **root["$defs"][shape["$ref"].rsplit("/", 1)[-1]]}
+    return shape, len(concrete) < len(alternatives)

@@ -1,5 +1,5 @@
 """The settings described for editors and people: the stack file's JSON Schema, and the reference table drawn
-from that same schema (so the two cannot disagree)."""
+from the models' schema it is built on (so the two cannot disagree)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from components.settings.base import PROJECT
+from components.settings.base import PROJECT, resolve
 from components.settings.loading import PROVIDER_NAMESPACES
 from components.settings.models import Settings
 
@@ -58,9 +58,9 @@ def schema_text() -> str:
 
 
 def markdown_reference() -> str:
-    schema = stack_file_schema()
+    schema = Settings.model_json_schema(by_alias=True)
     rows = ["| Key | Type | Default | Description |", "|---|---|---|---|"]
-    for key, type_name, default, description in _settings(schema, schema["properties"]["config"]["properties"], ""):
+    for key, type_name, default, description in _settings(schema, schema["properties"], f"{PROJECT}:"):
         rows.append(f"| `{key}` | {type_name} | {default} | {description.replace('|', '/')} |")
     return "\n".join(rows) + "\n"
 
@@ -78,7 +78,7 @@ def _settings(root: dict[str, Any], properties: dict[str, Any], prefix: str) -> 
     """(key, type, default, description) for every setting, depth first, as the stack file spells the keys."""
     for name, prop in properties.items():
         key = f"{prefix}{name}"
-        shape, optional = _shape(root, prop)
+        shape, optional = resolve(root, prop)
         yield key, _type_name(root, shape) + (" (optional)" if optional else ""), _default(shape), _description(shape)
         is_map = "patternProperties" in shape
         item = _entry(root, shape) if is_map else shape
@@ -86,27 +86,16 @@ def _settings(root: dict[str, Any], properties: dict[str, Any], prefix: str) -> 
             yield from _settings(root, item["properties"], f"{key}.<name>." if is_map else f"{key}.")
 
 
-def _shape(root: dict[str, Any], prop: dict[str, Any]) -> tuple[dict[str, Any], bool]:
-    """The schema a property resolves to (refs followed, secure and null alternatives dropped), and whether
-    null is allowed."""
-    alternatives = prop.get("anyOf", [prop])
-    concrete = [a for a in alternatives if a.get("type") != "null" and a.get("$ref") != "#/$defs/Secure"]
-    shape = {**prop, **concrete[0]}
-    if "$ref" in shape:
-        shape = {**shape, **root["$defs"][shape["$ref"].rsplit("/", 1)[-1]]}
-    return shape, len(concrete) < len(alternatives) and any(a.get("type") == "null" for a in alternatives)
-
-
 def _entry(root: dict[str, Any], shape: dict[str, Any]) -> dict[str, Any]:
     """The schema of a map's entries."""
-    return _shape(root, next(iter(shape["patternProperties"].values())))[0]
+    return resolve(root, next(iter(shape["patternProperties"].values())))[0]
 
 
 def _type_name(root: dict[str, Any], shape: dict[str, Any]) -> str:
     if "patternProperties" in shape:
         return f"map of {_type_name(root, _entry(root, shape))}"
     if shape.get("type") == "array":
-        return f"list of {_type_name(root, _shape(root, shape['items'])[0])}"
+        return f"list of {_type_name(root, resolve(root, shape['items'])[0])}"
     return "string" if "enum" in shape else str(shape.get("type", "string"))
 
 
