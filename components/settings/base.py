@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import difflib
 import re
-import types
-import typing
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pulumi
 from pydantic import (
@@ -21,7 +19,6 @@ from pydantic import (
     Strict,
     WithJsonSchema,
 )
-from pydantic.fields import FieldInfo
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import PydanticCustomError, core_schema
 
@@ -160,47 +157,6 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     """ "; did you mean 'x'?" when one choice is close to `word`, else ""."""
     close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
-
-
-# ---------------------------------------------------------------- reading field types (errors, docs, schema)
-
-
-def unwrap(annotation: Any) -> Any:
-    """The type inside Annotated[...] and Optional[...]."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            annotation = next(a for a in typing.get_args(annotation) if a is not type(None))
-        else:
-            return annotation
-
-
-def kind_of(annotation: Any) -> str:
-    """The JSON-ish kind of a field type: object, map, list, boolean, integer, number or string."""
-    inner = unwrap(annotation)
-    origin = typing.get_origin(inner)
-    if isinstance(inner, type) and issubclass(inner, BaseModel):
-        return "object"
-    if origin is dict:
-        return "map"
-    if origin is tuple:
-        return "list"
-    if origin is Literal:
-        return "string"
-    return {bool: "boolean", int: "integer", float: "number"}.get(inner, "string")
-
-
-def bounds(field: FieldInfo | None) -> tuple[str, str]:
-    low = high = ""
-    for constraint in field.metadata if field else ():
-        for attr, side in (("ge", "low"), ("gt", "low"), ("le", "high"), ("lt", "high")):
-            bound = getattr(constraint, attr, None)
-            if bound is not None:
-                number = f"{bound:g}" if isinstance(bound, float) else str(bound)
-                low, high = (number, high) if side == "low" else (low, number)
-    return low, high
 
 
 # ---------------------------------------------------------------- reading the models' JSON Schema (errors, docs)

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
+import functools
 import json
-import typing
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ValidationError
-from pydantic.fields import FieldInfo
+from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from components.settings.base import PROJECT, ConfigError, bounds, did_you_mean, kind_of, unwrap
+from components.settings.base import PROJECT, ConfigError, did_you_mean, resolve
 from components.settings.models import Settings
 from components.settings.rules import check_certificate_vault, check_settings, show
 
@@ -59,8 +58,8 @@ def _decode(name: str, value: Any) -> Any:
     field = Settings.model_fields.get(_snake(name))
     if not isinstance(value, str) or field is None:
         return value
-    kind = kind_of(field.annotation)
-    if kind in ("object", "map", "list"):
+    kind = resolve(_schema(), _schema()["properties"][field.alias])[0].get("type")
+    if kind in ("object", "array"):
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
@@ -95,26 +94,25 @@ def explain(error: ErrorDetails) -> str:
         loc.append(ctx["key"])
         value = ctx["key"]
     path = _path(loc)
-    field, annotation = _field_at(loc)
+    prop, shape = _schema_at(loc)
     if kind == "missing":
-        description = field.description if field is not None else ""
-        return f"{path}: required setting is missing ({description})"
+        return f"{path}: required setting is missing ({prop.get('description', '')})"
     if kind == "extra_forbidden":
-        allowed = sorted(_aliases(_model_at(loc[:-1])))
+        allowed = sorted(_schema_at(loc[:-1])[1].get("properties", {}))
         parent = _path(loc[:-1]) if len(loc) > 1 else PROJECT
         return (
             f"{path}: unknown setting in {parent}; allowed: {', '.join(allowed)}{did_you_mean(str(loc[-1]), allowed)}"
         )
     if is_key:
         return f"{path}: invalid name; expected {ctx.get('meaning', error['msg'])}"
-    return f"{path}{_shown(value)}: {_allowed(kind, error, field, annotation, value)}"
+    return f"{path}{_shown(value)}: {_allowed(kind, error, prop, shape, value)}"
 
 
-def _allowed(kind: str, error: ErrorDetails, field: FieldInfo | None, annotation: Any, value: Any) -> str:
+def _allowed(kind: str, error: ErrorDetails, prop: dict[str, Any], shape: dict[str, Any], value: Any) -> str:
     ctx = error.get("ctx") or {}
     quoted_number = isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
     if kind == "literal_error":
-        choices = [str(c) for c in typing.get_args(unwrap(annotation))]
+        choices = [str(c) for c in shape.get("enum", [])]
         return f"not allowed; expected one of {', '.join(choices)}{did_you_mean(str(value), choices)}"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return "expected a whole number" + (", written without quotes" if quoted_number else "")
@@ -128,9 +126,9 @@ def _allowed(kind: str, error: ErrorDetails, field: FieldInfo | None, annotation
         return "expected an object"
     if kind in ("tuple_type", "list_type"):
         return "expected a list"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        low, high = bounds(field)
-        return f"out of range; allowed {low}..{high}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        limits = resolve(_schema(), prop)[0]
+        return f"out of range; allowed {limits.get('minimum', '')}..{limits.get('maximum', '')}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"]
@@ -151,42 +149,28 @@ def _path(loc: list[Any]) -> str:
     return text
 
 
-# ---------------------------------------------------------------- walking the models along an error's location
+# ---------------------------------------------------------------- reading the models' schema along an error's location
 
 
-def _aliases(model: type[BaseModel] | None) -> list[str]:
-    return [str(info.alias) for info in model.model_fields.values()] if model else []
+@functools.cache
+def _schema() -> dict[str, Any]:
+    return Settings.model_json_schema(by_alias=True)
 
 
-def _child(annotation: Any, part: Any) -> tuple[FieldInfo | None, Any]:
-    """One step down from a value of type `annotation` to its member `part`: (field, member type)."""
-    inner = unwrap(annotation)
-    if isinstance(inner, type) and issubclass(inner, BaseModel):
-        for info in inner.model_fields.values():
-            if info.alias == part:
-                return info, info.annotation
-        return None, None
-    origin = typing.get_origin(inner)
-    if origin is dict:
-        return None, typing.get_args(inner)[1]
-    if origin is tuple:
-        return None, typing.get_args(inner)[0]
-    return None, None
-
-
-def _field_at(loc: list[Any]) -> tuple[FieldInfo | None, Any]:
-    """The innermost declared field on the way to `loc`, and the type of the value at `loc`."""
-    annotation: Any = Settings
-    field: FieldInfo | None = None
+def _schema_at(loc: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The innermost setting (property) on the way to `loc`, and the schema of the value at `loc`; {} where the
+    location leaves the schema."""
+    root = _schema()
+    prop: dict[str, Any] = {}
+    shape = root
     for part in loc:
-        found, annotation = _child(annotation, part)
-        if annotation is None:
-            return None, None
-        if found is not None:
-            field = found
-    return field, annotation
-
-
-def _model_at(loc: list[Any]) -> type[BaseModel] | None:
-    inner = unwrap(_field_at(loc)[1])
-    return inner if isinstance(inner, type) and issubclass(inner, BaseModel) else None
+        if "properties" in shape:
+            step = prop = shape["properties"].get(part, {})
+        elif "items" in shape:
+            step = shape["items"]
+        else:
+            step = next(iter(shape.get("patternProperties", {}).values()), shape.get("additionalProperties"))
+        if not step:
+            return {}, {}
+        shape = resolve(root, step)[0]
+    return prop, shape
