@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,13 +65,12 @@ def architecture(resources: Sequence[Mapping[str, Any]] | None = None) -> str:
 
 def generated(resources: Sequence[Mapping[str, Any]] | None = None) -> dict[Path, str]:
     """Every generated document by path; `resources` spares the tests a second prod plan."""
-    builders: dict[str, Callable[[], str]] = {
-        "configuration.md": configuration,
-        "stack-config.schema.json": schema_text,
-        "policy-rules.md": policy_rules,
-        "architecture.md": lambda: architecture(resources),
+    return {
+        DOCS / "configuration.md": configuration(),
+        DOCS / "stack-config.schema.json": schema_text(),
+        DOCS / "policy-rules.md": policy_rules(),
+        DOCS / "architecture.md": architecture(resources),
     }
-    return {DOCS / name: build() for name, build in builders.items()}
 
 
 def stale(documents: Mapping[Path, str]) -> list[Path]:
