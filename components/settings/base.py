@@ -1,4 +1,5 @@
-"""What every settings module shares: the project's name and folder, ConfigError, the base model and field types."""
+"""What every settings module shares: the project's name and folder, ConfigError, the base model, the field types
+and how to read their JSON Schema."""
 
 from __future__ import annotations
 
