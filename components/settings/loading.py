@@ -58,7 +58,7 @@ def _decode(name: str, value: Any) -> Any:
     field = Settings.model_fields.get(_snake(name))
     if not isinstance(value, str) or field is None:
         return value
-    kind = resolve(_schema(), _schema()["properties"][field.alias])[0].get("type")
+    kind = _schema_at([field.alias])[1].get("type")
     if kind in ("object", "array"):
         try:
             return json.loads(value)
