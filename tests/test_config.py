@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from components.settings import ConfigError, Settings, settings_from_config
+from components.settings.reference import markdown_reference
 from offline.__main__ import main as plan_main
 from offline.engine import stack_config
 from tests.conftest import with_overrides
@@ -57,6 +58,15 @@ def test_wrong_type_names_key_and_value() -> None:
 def test_out_of_range_number() -> None:
     message = refused(monitoring={"retentionDays": 5})
     assert "aoai-gateway:monitoring.retentionDays = 5" in message and "30..730" in message
+
+
+def test_out_of_range_map_entry_names_its_own_bounds() -> None:
+    # A map entry's bounds are its own, not those of the setting holding the map (which has none).
+    assert refused(infrastructurePrices={"apimPremiumV2Unit": -1}) == (
+        "aoai-gateway:infrastructurePrices.apimPremiumV2Unit = -1: out of range; allowed 0..10000000"
+    )
+    message = refused("prod", teams={"marketing-copilot": {"contentSafety": {"categories": {"Hate": 9}}}})
+    assert message.endswith("contentSafety.categories.Hate = 9: out of range; allowed 0..7")
 
 
 def test_unknown_enum_value_lists_allowed() -> None:
@@ -390,3 +400,20 @@ def test_a_product_named_like_a_team_subscription_is_refused() -> None:
         "aoai-gateway:products.team-tools = 'team-tools': product names must not start with 'team-' (the prefix of "
         "team subscriptions)"
     )
+
+
+def test_the_reference_documents_every_field_of_every_settings_block() -> None:
+    blocks = Settings.model_json_schema(by_alias=True)["$defs"]
+    documented = {
+        line.split("`")[1].rsplit(".", 1)[-1].split(":")[-1] for line in markdown_reference().splitlines()[2:]
+    }
+    fields = {field for block in blocks.values() for field in block.get("properties", {})}
+    assert len(fields) > 50
+    # Maps keyed by region or category name were skipped once: their entries' fields went undocumented.
+    assert {"capacity", "zones", "subnetResourceId"} <= fields
+    assert fields - documented == set()
+
+
+def test_the_reference_describes_a_block_by_its_field_not_its_type() -> None:
+    row = next(line for line in markdown_reference().splitlines() if "`aoai-gateway:teams.<name>.entra`" in line)
+    assert "Let the team call with Entra ID tokens" in row

@@ -170,5 +170,14 @@ def resolve(root: dict[str, Any], prop: dict[str, Any]) -> tuple[dict[str, Any],
     concrete = [a for a in alternatives if a.get("type") != "null"]
     shape = {**prop, **concrete[0]}
     if "$ref" in shape:
-        shape = {**shape, **root["$defs"][shape["$ref"].rsplit("/", 1)[-1]]}
+        # The setting's own description and default win over those of the model it refers to.
+        reference = shape.pop("$ref")
+        shape = {**root["$defs"][reference.rsplit("/", 1)[-1]], **shape}
     return shape, len(concrete) < len(alternatives)
+
+
+def map_entry(shape: dict[str, Any]) -> dict[str, Any] | None:
+    """The schema of a map's entries, whether its keys are checked by a pattern or by a list of names; None when
+    `shape` is not a map (a model's additionalProperties is false)."""
+    entry = next(iter(shape.get("patternProperties", {}).values()), shape.get("additionalProperties"))
+    return entry if isinstance(entry, dict) else None

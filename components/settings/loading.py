@@ -11,7 +11,7 @@ import pulumi
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from components.settings.base import PROJECT, ConfigError, did_you_mean, resolve
+from components.settings.base import PROJECT, ConfigError, did_you_mean, map_entry, resolve
 from components.settings.models import Settings
 from components.settings.rules import check_certificate_vault, check_settings, show
 
@@ -127,8 +127,8 @@ def _allowed(kind: str, error: ErrorDetails, prop: dict[str, Any], shape: dict[s
     if kind in ("tuple_type", "list_type"):
         return "expected a list"
     if kind in ("greater_than_equal", "less_than_equal"):
-        limits = resolve(_schema(), prop)[0]
-        return f"out of range; allowed {limits.get('minimum', '')}..{limits.get('maximum', '')}"
+        # The bounds of the value itself: a map entry's own, not those of the setting that holds the map.
+        return f"out of range; allowed {shape.get('minimum', '')}..{shape.get('maximum', '')}"
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     return error["msg"]
@@ -169,7 +169,7 @@ def _schema_at(loc: list[Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         elif "items" in shape:
             step = shape["items"]
         else:
-            step = next(iter(shape.get("patternProperties", {}).values()), shape.get("additionalProperties"))
+            step = map_entry(shape)
         if not step:
             return {}, {}
         shape = resolve(root, step)[0]

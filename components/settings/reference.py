@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from components.settings.base import PROJECT, resolve
+from components.settings.base import PROJECT, map_entry, resolve
 from components.settings.loading import PROVIDER_NAMESPACES
 from components.settings.models import Settings
 
@@ -80,20 +80,16 @@ def _settings(root: dict[str, Any], properties: dict[str, Any], prefix: str) -> 
         key = f"{prefix}{name}"
         shape, optional = resolve(root, prop)
         yield key, _type_name(root, shape) + (" (optional)" if optional else ""), _default(shape), _description(shape)
-        is_map = "patternProperties" in shape
-        item = _entry(root, shape) if is_map else shape
+        entry = map_entry(shape)
+        item = resolve(root, entry)[0] if entry else shape
         if "properties" in item:
-            yield from _settings(root, item["properties"], f"{key}.<name>." if is_map else f"{key}.")
-
-
-def _entry(root: dict[str, Any], shape: dict[str, Any]) -> dict[str, Any]:
-    """The schema of a map's entries."""
-    return resolve(root, next(iter(shape["patternProperties"].values())))[0]
+            yield from _settings(root, item["properties"], f"{key}.<name>." if entry else f"{key}.")
 
 
 def _type_name(root: dict[str, Any], shape: dict[str, Any]) -> str:
-    if "patternProperties" in shape:
-        return f"map of {_type_name(root, _entry(root, shape))}"
+    entry = map_entry(shape)
+    if entry:
+        return f"map of {_type_name(root, resolve(root, entry)[0])}"
     if shape.get("type") == "array":
         return f"list of {_type_name(root, resolve(root, shape['items'])[0])}"
     return "string" if "enum" in shape else str(shape.get("type", "string"))
