@@ -35,10 +35,6 @@ from pydantic.alias_generators import to_camel
 from components.apim.policies import CLIENT_HEADERS
 from policies.rules.plan_markers import SECRET, UNKNOWN
 
-# The header names the product policy is rendered with.
-REMAINING_TOKENS_HEADER = CLIENT_HEADERS["remaining_tokens"]
-TOKENS_CONSUMED_HEADER = CLIENT_HEADERS["tokens_consumed"]
-
 # APIM subscription keys are 32 hex characters; this one can never have been issued.
 INVALID_SUBSCRIPTION_KEY = "smoke-test-invalid-subscription-key"
 
@@ -99,8 +95,9 @@ LIMIT_FIELDS = tuple(to_camel(field.name) for field in fields(ProductLimits))
 class CheckSettings:
     product: str
     burst_product: str | None
-    remaining_tokens_header: str = REMAINING_TOKENS_HEADER
-    tokens_consumed_header: str = TOKENS_CONSUMED_HEADER
+    # The header names the product policy is rendered with.
+    remaining_tokens_header: str = CLIENT_HEADERS["remaining_tokens"]
+    tokens_consumed_header: str = CLIENT_HEADERS["tokens_consumed"]
     max_tokens: int = 16
     # Reasoning models spend part of the output budget thinking; too little leaves no text to check.
     v1_max_tokens: int = 512
@@ -465,8 +462,8 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--outputs", type=Path, help="read outputs from this JSON file instead")
     parser.add_argument("--product", help="product for the chat, embedding and v1 checks")
     parser.add_argument("--burst-product", help="product whose request limit the burst hits")
-    parser.add_argument("--remaining-tokens-header", default=REMAINING_TOKENS_HEADER)
-    parser.add_argument("--tokens-consumed-header", default=TOKENS_CONSUMED_HEADER)
+    parser.add_argument("--remaining-tokens-header", default=CheckSettings.remaining_tokens_header)
+    parser.add_argument("--tokens-consumed-header", default=CheckSettings.tokens_consumed_header)
     parser.add_argument("--timeout", type=_positive_float, default=30.0, help="seconds per call")
     parser.add_argument(
         "--max-tokens",
