@@ -212,7 +212,7 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     except subprocess.TimeoutExpired as exc:
         raise OutputsError(f"`{shown}` did not finish within {PULUMI_TIMEOUT_SECONDS} s") from exc
     if done.returncode != 0:
-        reason = _last_line(done.stderr) or f"exit status {done.returncode}"
+        reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise OutputsError(f"`{shown}` failed: {reason}")
     source = f"stack {stack}"
     return parse_outputs(_json(done.stdout, source), source)
@@ -651,11 +651,6 @@ def _error_message(exc: openai.APIStatusError) -> str:
 
 def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
-
-
-def _last_line(text: str) -> str:
-    lines = [line.strip() for line in text.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
 
 
 def _one_line(text: str) -> str:
