@@ -151,6 +151,7 @@ Surface = Callable[[Clients, str], OpenAI]
 Connect = Callable[[str], OpenAI]
 Check = Callable[[Connect, StackOutputs, CheckSettings], tuple[bool, str]]
 Number = TypeVar("Number", int, float)
+Parsed = TypeVar("Parsed")
 
 
 def parse_outputs(raw: object, source: str) -> StackOutputs:
@@ -170,10 +171,10 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
             f"{source}: missing stack output(s) {', '.join(missing)}; "
             f"the program must export {', '.join(REQUIRED_OUTPUTS)}"
         )
-    gateway_url = _text(raw, "gatewayUrl", source)
-    _check_gateway_url(gateway_url, source)
-    subscription_keys = _keys(raw["subscriptionKeys"], source)
-    product_limits = _product_limits(raw["productLimits"], source)
+    gateway_url = _gateway_url(raw, source)
+    # Keys are secrets: _text names the product at fault, never the value.
+    subscription_keys = _per_product(raw, "subscriptionKeys", "key", source, _text)
+    product_limits = _per_product(raw, "productLimits", "limits", source, _limits)
     uncovered = sorted(set(subscription_keys) - set(product_limits))
     if uncovered:
         raise OutputsError(
@@ -183,10 +184,10 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
         gateway_url=gateway_url,
         api_path=_api_path(raw, "apiPath", source),
         v1_path=_api_path(raw, "v1Path", source),
-        api_version=_text(raw, "apiVersion", source),
+        api_version=_text(raw["apiVersion"], f"{source}: output apiVersion"),
         subscription_keys=subscription_keys,
-        chat_deployment=_text(raw, "chatDeployment", source),
-        embedding_deployment=_text(raw, "embeddingDeployment", source),
+        chat_deployment=_text(raw["chatDeployment"], f"{source}: output chatDeployment"),
+        embedding_deployment=_text(raw["embeddingDeployment"], f"{source}: output embeddingDeployment"),
         product_limits=product_limits,
     )
 
@@ -520,14 +521,14 @@ def _json(text: str, source: str) -> object:
         raise OutputsError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
-def _text(raw: Mapping[str, object], key: str, source: str) -> str:
-    value = raw[key]
+def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise OutputsError(f"{source}: output {key} must be a non-empty string, got {_kind(value)}")
+        raise OutputsError(f"{where} must be a non-empty string, got {_kind(value)}")
     return value
 
 
-def _check_gateway_url(url: str, source: str) -> None:
+def _gateway_url(raw: Mapping[str, object], source: str) -> str:
+    url = _text(raw["gatewayUrl"], f"{source}: output gatewayUrl")
     parts = urlsplit(url)
     host = parts.hostname or ""
     secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
@@ -536,10 +537,11 @@ def _check_gateway_url(url: str, source: str) -> None:
             f"{source}: output gatewayUrl {url!r} must be an https:// base URL without query "
             "(plain http is accepted only for a loopback test gateway)"
         )
+    return url
 
 
 def _api_path(raw: Mapping[str, object], key: str, source: str) -> str:
-    value = _text(raw, key, source)
+    value = _text(raw[key], f"{source}: output {key}")
     if not API_PATH.fullmatch(value):
         raise OutputsError(
             f"{source}: output {key} must be the API's path under gatewayUrl, URL-safe segments joined by '/' "
@@ -565,38 +567,28 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _per_product(value: object, output: str, what: str, source: str) -> Mapping[object, object]:
+def _per_product(
+    raw: Mapping[str, object], output: str, what: str, source: str, parse: Callable[[object, str], Parsed]
+) -> dict[str, Parsed]:
+    """The output's object of product to `what`, each entry parsed by `parse(entry, where)`."""
+    value = raw[output]
     if not isinstance(value, Mapping) or not value:
         raise OutputsError(
             f"{source}: output {output} must be a non-empty object of product to {what}, got {_kind(value)}"
         )
-    return value
+    return {str(product): parse(entry, f"{source}: {output}.{product}") for product, entry in value.items()}
 
 
-def _keys(value: object, source: str) -> dict[str, str]:
-    # Values are secrets: errors name the product, never the key.
-    keys: dict[str, str] = {}
-    for product, key in _per_product(value, "subscriptionKeys", "key", source).items():
-        if not isinstance(key, str) or not key:
-            raise OutputsError(f"{source}: subscriptionKeys.{product} must be a non-empty string, got {_kind(key)}")
-        keys[str(product)] = key
-    return keys
-
-
-def _product_limits(value: object, source: str) -> dict[str, ProductLimits]:
-    limits: dict[str, ProductLimits] = {}
-    for product, entry in _per_product(value, "productLimits", "limits", source).items():
-        where = f"{source}: productLimits.{product}"
-        if not isinstance(entry, Mapping):
-            raise OutputsError(f"{where} must be an object with {', '.join(LIMIT_FIELDS)}")
-        absent = [field for field in LIMIT_FIELDS if field not in entry]
-        if absent:
-            raise OutputsError(f"{where} is missing {', '.join(absent)} (use null for no limit)")
-        parsed = ProductLimits(*(_limit(entry[field], f"{where}.{field}") for field in LIMIT_FIELDS))
-        if (parsed.requests_per_period is None) != (parsed.renewal_period_seconds is None):
-            raise OutputsError(f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both be null")
-        limits[str(product)] = parsed
-    return limits
+def _limits(entry: object, where: str) -> ProductLimits:
+    if not isinstance(entry, Mapping):
+        raise OutputsError(f"{where} must be an object with {', '.join(LIMIT_FIELDS)}")
+    absent = [field for field in LIMIT_FIELDS if field not in entry]
+    if absent:
+        raise OutputsError(f"{where} is missing {', '.join(absent)} (use null for no limit)")
+    parsed = ProductLimits(*(_limit(entry[field], f"{where}.{field}") for field in LIMIT_FIELDS))
+    if (parsed.requests_per_period is None) != (parsed.renewal_period_seconds is None):
+        raise OutputsError(f"{where}: requestsPerPeriod and renewalPeriodSeconds must both be set or both be null")
+    return parsed
 
 
 def _limit(value: object, where: str) -> int | None:
