@@ -497,8 +497,8 @@ def _positive(text: str, kind: Callable[[str], Number], expected: str) -> Number
     raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
 
 
-def _positive_int(text: str) -> int:
-    return _positive(text, int, "a whole number of at least 1")
+_positive_int = partial(_positive, kind=int, expected="a whole number of at least 1")
+_positive_float = partial(_positive, kind=float, expected="a number above 0")
 
 
 def _output_tokens(text: str) -> int:
@@ -508,10 +508,6 @@ def _output_tokens(text: str) -> int:
             f"expected at least {MIN_OUTPUT_TOKENS} (the Responses API's minimum max_output_tokens), got {text!r}"
         )
     return value
-
-
-def _positive_float(text: str) -> float:
-    return _positive(text, float, "a number above 0")
 
 
 def _json(text: str, source: str) -> object:
