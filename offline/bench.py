@@ -146,9 +146,16 @@ def _measure(kind: str, runs: int, tmp: str) -> dict[str, Any]:
     return {"median_s": round(statistics.median(times), 3), "runs": runs, "resources": resources_count}
 
 
+def _run_count(text: str) -> int:
+    # A median needs at least one run; zero would end in a traceback from statistics.median.
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of runs, 1 or more; got {text!r}")
+    return int(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m offline.bench", description=__doc__)
-    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (median is reported)")
+    parser.add_argument("--runs", type=_run_count, default=5, help="runs per measurement (median is reported)")
     parser.add_argument("--child", choices=["floor", "dev", "prod", "large"], help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

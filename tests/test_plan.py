@@ -17,6 +17,7 @@ from components.settings import ConfigError, Settings, settings_from_config
 from offline.__main__ import main as plan_main
 from offline.artefacts import request_flow_mermaid
 from offline.bench import large_config
+from offline.bench import main as bench_main
 from offline.engine import PROJECT_DIR, PlanResult, stack_config
 from offline.fixed_costs import cost_lines, fixed_cost_markdown
 from tests.conftest import of_type, plan_for, with_overrides
@@ -319,3 +320,13 @@ def test_the_benchmarks_large_config_is_a_valid_stack() -> None:
     settings = settings_from_config(large_config())
     assert (len(settings.openai_backends), len(settings.products), len(settings.teams)) == (30, 50, 20)
     assert sum(team.entra is not None for team in settings.teams.values()) == 10
+
+
+@pytest.mark.parametrize("runs", ["0", "-1", "two"])
+def test_the_benchmark_refuses_a_run_count_it_cannot_take_a_median_of(
+    runs: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        bench_main(["--runs", runs])
+    assert exited.value.code == 2
+    assert f"argument --runs: expected a whole number of runs, 1 or more; got '{runs}'" in capsys.readouterr().err
