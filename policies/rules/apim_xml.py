@@ -85,12 +85,9 @@ def _expression_end(document: str, opening: int) -> int | None:
     i = opening
     while i < len(document):
         char = document[i]
-        if char == '"':
-            verbatim = i > opening and document[i - 1] == "@"
+        if char in "\"'":
+            verbatim = char == '"' and i > opening and document[i - 1] == "@"
             i = _string_end(document, i, verbatim)
-            continue
-        if char == "'":
-            i = _string_end(document, i, False, quote="'")
             continue
         if char == open_char:
             depth += 1
@@ -102,7 +99,8 @@ def _expression_end(document: str, opening: int) -> int | None:
     return None
 
 
-def _string_end(document: str, start: int, verbatim: bool, quote: str = '"') -> int:
+def _string_end(document: str, start: int, verbatim: bool) -> int:
+    quote = document[start]
     i = start + 1
     while i < len(document):
         char = document[i]
