@@ -204,11 +204,11 @@ def _principal_type(args, config):
     remediation="Pass the target resource's id (vault, OpenAI account) as scope.",
 )
 def _resource_scope(args, config):
-    scope = lower(dig(args.props, "scope"))
-    parts = [part for part in scope.split("/") if part]
+    scope = dig(args.props, "scope")
+    parts = [part for part in lower(scope).split("/") if part]
     if parts[:1] != ["subscriptions"] or "providers" not in parts:
         yield (
-            f"scope is {dig(args.props, 'scope')!r}; assign roles on the resource that needs them "
+            f"scope is {scope!r}; assign roles on the resource that needs them "
             "(the vault, the OpenAI account), not on a resource group, subscription or management group."
         )
 

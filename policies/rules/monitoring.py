@@ -66,9 +66,7 @@ def _targets(setting, resource):
 )
 def _every_resource_has_diagnostics(resources, config):
     settings = [r for r in resources if r.resource_type == DIAGNOSTIC_SETTING]
-    for resource in resources:
-        if resource.resource_type not in MONITORED:
-            continue
+    for resource in (r for r in resources if r.resource_type in MONITORED):
         if not any(_targets(setting, resource) for setting in settings):
             yield (
                 resource.urn,

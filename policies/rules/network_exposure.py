@@ -228,7 +228,7 @@ def _records_are_private(args, config):
     sources=("Checkov CKV_AZURE_120", "Azure Policy 564feb30-bf6a-4854-b4bb-0d2d2d1e6c66"),
 )
 def _waf_v2_with_policy(args, config):
-    sku = dig(args.props, "sku") or {}
+    sku = dig(args.props, "sku")
     name, tier = text(dig(sku, "name")), text(dig(sku, "tier"))
     if name != "WAF_v2" or tier not in ("", "WAF_v2"):
         yield f"sku is {name or None!r}/{tier or None!r}; use name and tier 'WAF_v2'."
@@ -254,9 +254,7 @@ def _https_listeners(args, config):
     for listener in listeners:
         name = text(dig(listener, "name"))
         protocol = text(dig(listener, "protocol"))
-        if protocol.lower() == "https":
-            continue
-        if protocol.lower() == "http" and name.lower() in redirected:
+        if protocol.lower() == "https" or (protocol.lower() == "http" and name.lower() in redirected):
             continue
         yield (
             f"listener {name!r} uses {protocol or None!r}; serve HTTPS only (an HTTP listener may exist solely "
@@ -299,14 +297,12 @@ def _tls_policy_2022(args, config):
     ]
     for where, policy in policies:
         if not _tls_policy_ok(policy, allowed):
-            shown = (
-                "not set"
-                if policy is None
-                else (
+            shown = "not set"
+            if policy is not None:
+                shown = (
                     f"policyType {dig(policy, 'policyType')!r}, policyName {dig(policy, 'policyName')!r}, "
                     f"minProtocolVersion {dig(policy, 'minProtocolVersion')!r}"
                 )
-            )
             yield (
                 f"{where} is {shown}; use policyType 'Predefined' with one of "
                 f"{names(config.get('allowedPredefinedPolicies', []))}, or 'CustomV2' with minProtocolVersion "

@@ -206,9 +206,7 @@ def _allowed_location(args, config):
 def _name_constraints(args, config):
     for path, pattern, rule in NAME_CONSTRAINTS.get(args.resource_type, ()):
         value = dig(args.props, *path)
-        if value is None:
-            continue
-        if not pattern.fullmatch(text(value)) or text(value) != value:
+        if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
             yield f"{'.'.join(path)} {value!r} breaks Azure's naming rule: {rule}."
 
 
