@@ -46,10 +46,8 @@ def unknown_shape(resource_type: str, props: Mapping[str, Any]) -> str | None:
 
 def typed_type(resource_type: str, props: Mapping[str, Any]) -> str:
     """The typed resource type a resource is checked as (itself, unless it is a generic one the pack knows)."""
-    if resource_type != GENERIC or unknown_shape(resource_type, props) is not None:
-        return resource_type
-    known = KNOWN_SHAPES.get(_key(props))
-    return known[0] if known else resource_type
+    known = KNOWN_SHAPES.get(_key(props)) if resource_type == GENERIC else None
+    return known[0] if known and props.get("apiVersion") in known[1] else resource_type
 
 
 def typed_props(resource_type: str, props: Mapping[str, Any]) -> Mapping[str, Any]:
