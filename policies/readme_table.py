@@ -15,10 +15,6 @@ def _enforcement(rule: Rule) -> str:
     return "; ".join(f"{stack}: {level}" for stack, level in levels.items())
 
 
-def _cell(value: str) -> str:
-    return value.replace("|", "\\|")
-
-
 def render_rules_table() -> str:
     """Markdown table: one row per rule, grouped by concern."""
     lines = [
@@ -28,9 +24,9 @@ def render_rules_table() -> str:
     for rule in sorted(RULES, key=lambda rule: (rule.concern, rule.name)):
         types = ", ".join(f"`{t.removeprefix('azure-native:')}`" for t in rule.resource_types)
         kind = " (stack rule)" if rule.stack_rule else ""
-        sources = "<br>".join(rule.sources) or "—"
+        sources = "<br>".join(rule.sources).replace("|", "\\|") or "—"
         lines.append(
             f"| {rule.concern} | `{rule.name}`{kind} | {types} | {rule.severity.value} | "
-            f"{_enforcement(rule)} | {_cell(sources)} |"
+            f"{_enforcement(rule)} | {sources} |"
         )
     return "\n".join(lines) + "\n"
