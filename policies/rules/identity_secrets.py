@@ -69,7 +69,7 @@ def _purge_protection(args, config):
     },
 )
 def _soft_delete_retention(args, config):
-    low, high = config.get("minimumDays", 7), config.get("maximumDays", 90)
+    low, high = config.get("minimumDays", 30), config.get("maximumDays", 90)
     if dig(args.props, "properties", "enableSoftDelete") is False:
         yield "properties.enableSoftDelete is false; remove it or set it to true."
     days = number(dig(args.props, "properties", "softDeleteRetentionInDays"))
