@@ -82,6 +82,7 @@ class OpenAiBackendSettings(Section):
 # ---------------------------------------------------------------- API Management
 
 NetworkMode = Literal["None", "External", "Internal"]
+DisplayName = Annotated[str, Matches(r".{1,100}", "1 to 100 characters")]
 
 
 class AdditionalLocationSettings(Section):
@@ -104,9 +105,7 @@ class AdditionalLocationSettings(Section):
 
 class ApimSettings(Section):
     publisher_email: Email = Field(description="Publisher e-mail shown in the developer portal and used for notices.")
-    publisher_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
-        description="Publisher (organisation) name."
-    )
+    publisher_name: DisplayName = Field(description="Publisher (organisation) name.")
     sku: ApimSku = Field(
         "Developer",
         description="API Management tier. PremiumV2 (VNet injection, created in minutes) for production in one "
@@ -207,9 +206,7 @@ class LimitSettings(Section):
 
 
 class ProductSettings(LimitSettings):
-    display_name: Annotated[str, Matches(r".{1,100}", "1 to 100 characters")] = Field(
-        description="Display name in the developer portal."
-    )
+    display_name: DisplayName = Field(description="Display name in the developer portal.")
     description: Annotated[str, Matches(r".{0,1000}", "at most 1,000 characters")] = Field(
         "", description="What the product is for."
     )
