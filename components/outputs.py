@@ -26,11 +26,10 @@ def product_limits(products: Mapping[str, ProductSettings]) -> dict[str, dict[st
 
 def deployment_for(backends: Mapping[str, OpenAiBackendSettings], kind: Literal["chat", "embedding"]) -> str:
     """The first deployment of this kind (settings guarantee every pool member offers the same ones)."""
-    first = backends[min(backends)]
-    for name, deployment in sorted(first.deployments.items()):
-        if kind == "embedding" and "embedding" in deployment.model:
+    for name, model in deployment_models(backends).items():
+        if kind == "embedding" and "embedding" in model:
             return name
-        if kind == "chat" and not any(word in deployment.model for word in _NOT_CHAT):
+        if kind == "chat" and not any(word in model for word in _NOT_CHAT):
             return name
     return ""
 
@@ -68,7 +67,6 @@ def deployment_prices(
 def cost_sheet(stack: str, settings: Settings) -> str:
     """What tokens cost, in the stack's currency: the price table, and what each product can spend at its limits."""
     prices = deployment_prices(settings.openai_backends, settings.pricing)
-    first = settings.openai_backends[min(settings.openai_backends)]
     currency = settings.currency
     lines = [
         f"# Cost sheet of stack `{stack}`",
@@ -79,10 +77,10 @@ def cost_sheet(stack: str, settings: Settings) -> str:
         "| Deployment | Model | Input | Output |",
         "|---|---|---|---|",
     ]
-    for name, deployment in sorted(first.deployments.items()):
+    for name, model in deployment_models(settings.openai_backends).items():
         price = prices.get(name)
         shown = (_rate(price[0]), _rate(price[1])) if price else ("no price", "no price")
-        lines.append(f"| `{name}` | {deployment.model} | {shown[0]} | {shown[1]} |")
+        lines.append(f"| `{name}` | {model} | {shown[0]} | {shown[1]} |")
     dearest = dearest_price_per_1k(settings.openai_backends, settings.pricing)
     lines += [
         "",
