@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
@@ -488,8 +489,15 @@ def _policy_document(props):
         )
     if document == SECRET:
         raise Redacted("value")
+    return _parsed(text(document))
+
+
+@functools.lru_cache(maxsize=512)
+def _parsed(document: str):
+    # Several resource and stack rules read each policy document in one evaluation: parse it once. They only read
+    # the tree, so sharing one is safe.
     try:
-        return parse_policy(text(document)), None
+        return parse_policy(document), None
     except PolicyXmlError as error:
         return None, str(error)
 

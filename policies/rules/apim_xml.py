@@ -4,7 +4,6 @@ and the policy pack both apply the rule from here, so they cannot disagree."""
 
 from __future__ import annotations
 
-import functools
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -55,10 +54,8 @@ def parse_policy(document: str) -> ET.Element:
     return root
 
 
-@functools.lru_cache(maxsize=512)
 def _escape_expressions(document: str) -> str:
-    # APIM accepts raw '<', '&' and '"' inside policy expressions (rawxml); escape just those spans. Several
-    # rules parse the same document, so the result is cached (strings are immutable; each parse is fresh).
+    # APIM accepts raw '<', '&' and '"' inside policy expressions (rawxml); escape just those spans.
     out: list[str] = []
     i = 0
     while (at := document.find("@", i)) >= 0:
