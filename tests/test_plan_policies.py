@@ -85,3 +85,13 @@ def test_body_logging_is_allowed_in_dev_and_refused_in_prod() -> None:
     assert violated(evaluate(dev, stack="dev")) == set()
     prod = plan_for("prod", with_overrides("prod", monitoring={"logBodyBytes": 1024})).resources()
     assert violated(evaluate(prod, stack="prod")) == {"apim-diagnostic-payload-limited"}
+
+
+def test_each_architecture_diagram_sits_under_its_own_heading(prod_plan: PlanResult) -> None:
+    lines = docs.architecture(prod_plan.resources()).splitlines()
+    captions = [
+        next(line for line in reversed(lines[:index]) if line.strip())
+        for index, line in enumerate(lines)
+        if line == "```mermaid"
+    ]
+    assert captions == ["## How a request flows", '## Components and their dependencies (an arrow means "depends on")']

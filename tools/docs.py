@@ -58,8 +58,9 @@ def architecture(resources: Sequence[Mapping[str, Any]] | None = None) -> str:
     from offline.engine import run_program
 
     diagram = architecture_markdown("prod", resources if resources is not None else run_program("prod").resources())
-    intro = ['One box per component with what it holds; an arrow means "depends on".']
-    body = diagram[diagram.index("```mermaid") :].strip()
+    intro = ["How a request flows through the gateway, then one box per component with what it holds."]
+    # From the first section on: the plan's own title and preamble name a build, not this page.
+    body = diagram[diagram.index("\n## ") :].strip()
     return _page("What gets deployed (prod)", "the prod stack's offline plan", intro, body)
 
 
