@@ -12,7 +12,7 @@ from typing import Any
 
 from offline.deploy_time import critical_path, is_component
 from policies.offline import resource_name
-from policies.rules.typed_view import SERVICE, typed_props, typed_type
+from policies.rules.typed_view import typed_props, typed_type
 
 APIM = "azure-native:apimanagement:"
 # The outputs a person checks first; outputs.json holds them all.
@@ -143,7 +143,9 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
     its account (priority and weight on the arrow), and the Content Safety check. Drawn from the resources."""
     of = defaultdict(list)
     for res in resources:
-        of[res["type"].removeprefix("azure-native:")].append(res)
+        # Generic resources (newer API versions) are drawn as the typed ones they are.
+        typed = typed_type(res["type"], res["inputs"])
+        of[typed.removeprefix("azure-native:")].append({**res, "inputs": typed_props(res["type"], res["inputs"])})
     lines = ["flowchart LR", '  client(["Client<br/>OpenAI SDK"])']
     gateways = of["network:ApplicationGateway"]
     entry = "client"
@@ -155,7 +157,7 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
             "  client --> edge",
         ]
         entry = "edge"
-    services = [r for r in resources if typed_type(r["type"], r["inputs"]) == SERVICE]
+    services = of["apimanagement:ApiManagementService"]
     sku = services[0]["inputs"].get("sku", {}) if services else {}
     lines += [f'  apim["API Management {sku.get("name", "")} x{sku.get("capacity", 1)}"]', f"  {entry} --> apim"]
     accounts = {a["inputs"]["accountName"]: a["inputs"] for a in of["cognitiveservices:Account"]}
