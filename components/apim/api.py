@@ -27,14 +27,16 @@ def openai_api(
     policy: Mapping[str, Any],
     subscription_required: bool,
     named_values: Collection[str],
-    backends: Collection[str],
+    extra_backends: Collection[str],
     wait_for: Sequence[pulumi.Resource],
     common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> apim.Api:
     """The API and its policy. `policy` is the template's context beyond what the surface and accounts give;
+    `extra_backends` are backends the policy may name besides the surface's pool and its members (Content Safety);
     `wait_for` holds what the first request needs (backends, the roles on Azure OpenAI)."""
     by_priority = sorted(accounts.items(), key=lambda item: (item[1].priority, item[0]))
+    member_backends = [surface.backend_id(name) for name, _ in by_priority]
     primary = by_priority[0][1]
     spec_json = primary.endpoint.apply(
         lambda endpoint: dump_spec(
@@ -72,14 +74,14 @@ def openai_api(
             **policy,
             "surface": surface.name,
             "pool_id": surface.pool_id,
-            "member_backends": [surface.backend_id(name) for name, _ in by_priority],
+            "member_backends": member_backends,
             "token_metric_namespace": TOKEN_METRIC_NAMESPACE,
             "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
             "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
             "headers": CLIENT_HEADERS,
         },
         named_values=named_values,
-        backends=backends,
+        backends=[surface.pool_id, *member_backends, *extra_backends],
     )
     apim.ApiPolicy(
         f"{prefix}-api{surface.infix}-policy",

@@ -174,7 +174,7 @@ class Gateway(pulumi.ComponentResource):
                 },
                 subscription_required=not entra_teams,
                 named_values=named_values.keys(),
-                backends=[surface.pool_id, *(surface.backend_id(n) for n in args.backends), *backend_ids],
+                extra_backends=backend_ids,
                 wait_for=[*backends.values(), *openai_users, *guardrails],
                 common=common,
                 parent=self,
