@@ -7,7 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from components.apim.callers import CONTENT_SAFETY_BACKEND, limits_context
-from components.apim.policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY
+from components.apim.policies import (
+    CLIENT_HEADERS,
+    SUBSCRIPTION_KEY_HEADER,
+    SUBSCRIPTION_KEY_QUERY,
+    TEAM_SUBSCRIPTION_PREFIX,
+)
 from components.settings.models import LimitSettings
 
 NAMED_VALUES = {"aoai-key"}
@@ -40,6 +45,7 @@ def api_context(**overrides: Any) -> dict[str, Any]:
         "token_metric_namespace": "aoai-gateway",
         "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
         "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
+        "team_subscription_prefix": TEAM_SUBSCRIPTION_PREFIX,
         "content_safety_backend": CONTENT_SAFETY_BACKEND,
         "headers": CLIENT_HEADERS,
     }

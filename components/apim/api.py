@@ -8,7 +8,13 @@ from typing import Any
 import pulumi
 import pulumi_azure_native.apimanagement as apim
 
-from components.apim.policies import CLIENT_HEADERS, SUBSCRIPTION_KEY_HEADER, SUBSCRIPTION_KEY_QUERY, render_policy
+from components.apim.policies import (
+    CLIENT_HEADERS,
+    SUBSCRIPTION_KEY_HEADER,
+    SUBSCRIPTION_KEY_QUERY,
+    TEAM_SUBSCRIPTION_PREFIX,
+    render_policy,
+)
 from components.apim.spec import dump_spec, patch_spec
 from components.apim.surfaces import Surface
 from components.openai import OpenAiAccount
@@ -77,6 +83,7 @@ def openai_api(
             "member_backends": member_backends,
             "token_metric_namespace": TOKEN_METRIC_NAMESPACE,
             "subscription_key_header": SUBSCRIPTION_KEY_HEADER,
+            "team_subscription_prefix": TEAM_SUBSCRIPTION_PREFIX,
             "subscription_key_query": SUBSCRIPTION_KEY_QUERY,
             "headers": CLIENT_HEADERS,
         },

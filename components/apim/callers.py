@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from components.apim.policies import CLIENT_HEADERS
+from components.apim.policies import CLIENT_HEADERS, TEAM_SUBSCRIPTION_PREFIX
 from components.settings.models import ContentSafetySettings, LimitSettings, ProductSettings, TeamSettings
 
 CONTENT_SAFETY_BACKEND = "content-safety"
@@ -14,7 +14,7 @@ CONTENT_SAFETY_BACKEND = "content-safety"
 
 def team_subscription_id(team: str) -> str:
     """A team's APIM subscription id; its Entra ID calls count in the same counters under this key."""
-    return f"team-{team}"
+    return f"{TEAM_SUBSCRIPTION_PREFIX}{team}"
 
 
 def limits_context(limits: LimitSettings) -> dict[str, Any]:

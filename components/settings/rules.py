@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any, NoReturn
 
 from components.apim import tiers
+from components.apim.policies import TEAM_SUBSCRIPTION_PREFIX
 from components.capacity import (
     DEFAULT_TOKEN_ALERT_SHARE,
     PROVISIONED_SKUS,
@@ -209,9 +210,11 @@ def _products(s: Settings) -> None:
         fail("products", {}, "at least one product is required")
     for name in sorted(s.products):
         # The gateway tells a team's subscription (team-<team>) from a product's (<product>-default) by this prefix.
-        if name.startswith("team-"):
+        if name.startswith(TEAM_SUBSCRIPTION_PREFIX):
             fail(
-                f"products.{name}", name, "product names must not start with 'team-' (the prefix of team subscriptions)"
+                f"products.{name}",
+                name,
+                f"product names must not start with '{TEAM_SUBSCRIPTION_PREFIX}' (the prefix of team subscriptions)",
             )
 
 

@@ -22,12 +22,16 @@ CLIENT_HEADERS = {
 # Where callers may put their subscription key; the API policy keeps it from reaching Azure OpenAI.
 SUBSCRIPTION_KEY_HEADER = "api-key"
 SUBSCRIPTION_KEY_QUERY = "subscription-key"
+# A team's subscription id is this prefix and the team's name; the API policy tells a team's key from a
+# product's by it, so no product may be named with it.
+TEAM_SUBSCRIPTION_PREFIX = "team-"
 
 __all__ = [
     "CLIENT_HEADERS",
     "RULES",
     "SUBSCRIPTION_KEY_HEADER",
     "SUBSCRIPTION_KEY_QUERY",
+    "TEAM_SUBSCRIPTION_PREFIX",
     "LintIssue",
     "PolicyLintError",
     "PolicyRenderError",
