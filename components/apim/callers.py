@@ -50,12 +50,7 @@ def product_policy_context(
         "limits": limits_context(product),
         "content_safety": content_safety_context(product.content_safety),
         "teams": [
-            {
-                "name": name,
-                "subscription_id": team_subscription_id(name),
-                "limits": limits_context(team.effective_limits({product_name: product})),
-                "content_safety": content_safety_context(team.effective_content_safety({product_name: product})),
-            }
+            {**_team_context(name, team, {product_name: product}), "subscription_id": team_subscription_id(name)}
             for name, team in own
         ],
         "content_safety_backend": CONTENT_SAFETY_BACKEND,
@@ -69,19 +64,27 @@ def entra_teams_context(
     """The teams that call with Entra ID tokens, each with what validates its tokens and what it may use."""
     return [
         {
-            "name": name,
+            **_team_context(name, team, products),
             "counter_key": team_subscription_id(name),
             "tenant_id": team.entra.tenant_id,
             "audience": team.entra.audience,
             # Lower-cased, as the policy lower-cases the token's client app claim before comparing.
             "client_app_ids": [app.lower() for app in team.entra.client_app_ids],
             "required_roles": list(team.entra.required_roles),
-            "limits": limits_context(team.effective_limits(products)),
-            "content_safety": content_safety_context(team.effective_content_safety(products)),
         }
         for name, team in sorted(teams.items())
         if team.entra is not None
     ]
+
+
+def _team_context(name: str, team: TeamSettings, products: Mapping[str, ProductSettings]) -> dict[str, Any]:
+    """What a team may use, as both policy templates take it: its own limits and content filtering, else its
+    product's."""
+    return {
+        "name": name,
+        "limits": limits_context(team.effective_limits(products)),
+        "content_safety": content_safety_context(team.effective_content_safety(products)),
+    }
 
 
 def uses_content_safety(teams: Mapping[str, TeamSettings], products: Mapping[str, ProductSettings]) -> bool:
