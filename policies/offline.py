@@ -96,7 +96,12 @@ def load_config(
 ) -> dict[str, dict[str, Any]]:
     """{rule: {"enforcementLevel": str, "properties": {...}}} for every rule, reconciled as the CLI does.
     Without `config_path`, the stack's pack config (pack_config_path) is used; without one, the rule defaults."""
-    return _reconciled(Path(config_path) if config_path is not None else pack_config_path(stack, environment))
+    return _reconciled(_chosen_config(stack, config_path, environment))
+
+
+def _chosen_config(stack: str, config_path: Path | None, environment: str | None) -> Path | None:
+    """The file given, else the stack's own pack config (pack_config_path)."""
+    return Path(config_path) if config_path is not None else pack_config_path(stack, environment)
 
 
 def _reconciled(path: Path | None) -> dict[str, dict[str, Any]]:
@@ -262,7 +267,7 @@ def evaluate(
 ) -> dict:
     """Evaluate every rule on the plan's resources; the report is deterministic (sorted).
     The config is `config_path`, else the stack's pack config for `environment` (default: the stack file's)."""
-    path = Path(config_path) if config_path is not None else pack_config_path(stack, environment)
+    path = _chosen_config(stack, config_path, environment)
     config = _reconciled(path)
     ordered = sorted(resources, key=lambda resource: resource["urn"])
     rules_report = []
