@@ -1,14 +1,16 @@
-"""Shortcuts through pulumi SDK bookkeeping that only a real engine reads, each guarded against SDK changes.
+"""Shortcuts past pulumi SDK work that nothing reads under the mock engine, each guarded against SDK changes.
 
 Under the mock engine, most of a plan's time went into work whose only reader is a real engine:
 - `Resource.__init__` collapses every alias into a URN Output up front (azure-native declares an alias per
   past API version) for engines without alias-spec support;
 - each registration then resolves those aliases into alias specs, and captures a stack trace and source
   position for the engine's diagnostics.
-`MockMonitor.RegisterResource` reads none of it. What the program declares, and what the plan records,
-is the same with or without the shortcuts (a test compares both paths).
+`MockMonitor.RegisterResource` reads none of it. The mock monitor itself then turned each request's wire form
+into Python values and the mock's answer back into wire form through the SDK's asynchronous (de)serialisers,
+on a fresh event loop in a worker thread, although the mock deals only in plain JSON values. What the program
+declares, and what the plan records, is the same with or without the shortcuts (a test compares both paths).
 
-Each shortcut replaces a private SDK function. If the installed SDK no longer has one with the parameters
+Each shortcut replaces an SDK function or method. If the installed SDK no longer has one with the parameters
 it had in the pinned version, no shortcut is applied: the plan takes the plain (slower) path and says so
 once, never a wrong plan.
 """
@@ -25,13 +27,16 @@ from typing import Any
 
 import pulumi
 import pulumi.resource
+from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime.proto import source_pb2
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+from pulumi.runtime.proto import resource_pb2, source_pb2
 
 
 @dataclass(frozen=True)
 class Shortcut:
-    module: ModuleType
+    owner: ModuleType | type
     name: str
     # The parameters the replaced function has in the pinned SDK: a change means its role may have changed.
     parameters: tuple[str, ...]
@@ -50,6 +55,39 @@ def _no_source_position(stack: Any) -> None:
     return None
 
 
+def _plain(value: Any) -> Any:
+    """What `rpc.deserialize_properties` makes of plain JSON under the mock engine (not a preview): secrets
+    unwrapped (the mock reads their values), unknowns as None, and object keys whose value is None left out."""
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return _plain(value.get("value"))
+        return {key: plain for key, item in value.items() if (plain := _plain(item)) is not None}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return None if value == rpc.UNKNOWN else value
+
+
+def _register_plainly(self: MockMonitor, request: Any) -> Any:
+    """`MockMonitor.RegisterResource` with the wire form read and written by protobuf's own JSON mapping."""
+    urn = self.make_urn(request.parent, request.type, request.name)
+    if request.type == "pulumi:pulumi:Stack":
+        return resource_pb2.RegisterResourceResponse(urn=urn)
+    args = MockResourceArgs(
+        typ=request.type,
+        name=request.name,
+        inputs=_plain(json_format.MessageToDict(request.object)),
+        provider=request.provider,
+        resource_id=request.importId,
+        custom=request.custom or False,
+    )
+    id_, state = self.mocks.new_resource(args)
+    resource_id = id_ or ""  # components have no id; proto3 reads an empty string as none
+    answer = struct_pb2.Struct()
+    answer.update(state)
+    self.resources[urn] = MockMonitor.ResourceRegistration(urn, resource_id, state)
+    return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=answer)
+
+
 SHORTCUTS = (
     Shortcut(
         pulumi.resource,
@@ -62,22 +100,27 @@ SHORTCUTS = (
     ),
     Shortcut(runtime_resource, "_get_stack_trace", (), source_pb2.StackTrace),
     Shortcut(runtime_resource, "_get_source_position", ("stack",), _no_source_position),
+    Shortcut(MockMonitor, "RegisterResource", ("self", "request"), _register_plainly),
 )
 
 _noticed = False
+
+
+def _dotted(owner: ModuleType | type) -> str:
+    return owner.__name__ if isinstance(owner, ModuleType) else f"{owner.__module__}.{owner.__qualname__}"
 
 
 def missing(shortcuts: tuple[Shortcut, ...] = SHORTCUTS) -> list[str]:
     """The shortcuts whose target the installed SDK lacks or has changed, as `module.name`."""
     changed = []
     for shortcut in shortcuts:
-        target = getattr(shortcut.module, shortcut.name, None)
+        target = getattr(shortcut.owner, shortcut.name, None)
         try:
             parameters = tuple(inspect.signature(target).parameters) if callable(target) else None
         except (TypeError, ValueError):
             parameters = None
         if parameters != shortcut.parameters:
-            changed.append(f"{shortcut.module.__name__}.{shortcut.name}")
+            changed.append(f"{_dotted(shortcut.owner)}.{shortcut.name}")
     return changed
 
 
@@ -98,6 +141,6 @@ def applied(shortcuts: tuple[Shortcut, ...] = SHORTCUTS) -> Iterator[bool]:
         return
     with ExitStack() as restore:
         for shortcut in shortcuts:
-            restore.callback(setattr, shortcut.module, shortcut.name, getattr(shortcut.module, shortcut.name))
-            setattr(shortcut.module, shortcut.name, shortcut.replacement)
+            restore.callback(setattr, shortcut.owner, shortcut.name, getattr(shortcut.owner, shortcut.name))
+            setattr(shortcut.owner, shortcut.name, shortcut.replacement)
         yield True

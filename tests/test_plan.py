@@ -247,10 +247,13 @@ def test_the_sdk_shortcuts_fit_the_pinned_sdk_and_change_nothing_in_the_plan() -
     from offline.engine import run_program
 
     assert sdk_shortcuts.missing() == [], "the pinned SDK still has every function the shortcuts replace"
-    fast = run_program("prod").resources()
-    plain = run_program("prod", shortcuts=False).resources()
-    assert fast, "the plan declares resources"
-    assert json.dumps(fast, sort_keys=True) == json.dumps(plain, sort_keys=True)
+    fast = run_program("prod")
+    plain = run_program("prod", shortcuts=False)
+    assert fast.resources(), "the plan declares resources"
+    assert json.dumps(fast.resources(), sort_keys=True) == json.dumps(plain.resources(), sort_keys=True)
+    # The mock's answers feed the stack outputs (endpoints, ids, IPs), so they are compared as well.
+    assert fast.outputs, "the plan has stack outputs"
+    assert json.dumps(fast.outputs, sort_keys=True) == json.dumps(plain.outputs, sort_keys=True)
 
 
 def test_an_sdk_without_what_a_shortcut_replaces_takes_the_plain_path(
@@ -277,6 +280,15 @@ def test_an_sdk_without_what_a_shortcut_replaces_takes_the_plain_path(
         assert fast is True
         assert pulumi.resource.collapse_alias_to_urn is not original
     assert pulumi.resource.collapse_alias_to_urn is original, "the originals come back after the plan"
+
+
+def test_a_changed_sdk_method_is_named_with_its_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi.runtime.mocks import MockMonitor
+
+    from offline import sdk_shortcuts
+
+    monkeypatch.setattr(MockMonitor, "RegisterResource", lambda self, request, context: None)
+    assert sdk_shortcuts.missing() == ["pulumi.runtime.mocks.MockMonitor.RegisterResource"]
 
 
 def test_architecture_shows_how_a_request_flows() -> None:
