@@ -167,8 +167,9 @@ def _where(error: ValidationError) -> str:
 
 
 def _as_wire(value: Any) -> Any:
-    """What protobuf's Struct does to JSON: every number becomes a float. Returns fresh containers,
-    so no rule can change the plan (or another rule's view of it). A JSON round trip does both in C."""
+    """What protobuf's Struct does to JSON: every number becomes a float. Returns fresh containers, so no
+    rule can change the plan; the analyzer's proxy then gives each rule containers of its own. A JSON round
+    trip does both in C."""
     return json.loads(json.dumps(value), parse_int=float)
 
 
@@ -188,12 +189,12 @@ def _name(resource: Mapping[str, Any]) -> str:
     return resource.get("name") or str(resource["urn"]).rsplit("::", 1)[-1]
 
 
-def _stack_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
+def _stack_resources(resources: Sequence[Mapping[str, Any]], wire: Mapping[str, Any]) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     for resource in resources:
         by_urn[resource["urn"]] = PolicyResource(
             resource["type"],
-            unknown_checking_proxy(_as_wire(resource.get("inputs") or {})),
+            unknown_checking_proxy(wire[resource["urn"]]),
             resource["urn"],
             _name(resource),
             _options(resource),
@@ -209,8 +210,11 @@ def _stack_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResou
     return list(by_urn.values())
 
 
-def _check(policy: Any, properties: Mapping[str, Any], resources: Sequence[Mapping[str, Any]]) -> tuple[list, ...]:
-    """Run one policy as the analyzer does; returns (violations, skipped, not applicable)."""
+def _check(
+    policy: Any, properties: Mapping[str, Any], resources: Sequence[Mapping[str, Any]], wire: Mapping[str, Any]
+) -> tuple[list, ...]:
+    """Run one policy as the analyzer does; returns (violations, skipped, not applicable).
+    `wire` holds each resource's inputs in wire form, by URN."""
     violations: list[dict[str, str]] = []
     skipped: list[dict[str, str]] = []
     not_applicable: list[dict[str, str]] = []
@@ -235,7 +239,7 @@ def _check(policy: Any, properties: Mapping[str, Any], resources: Sequence[Mappi
 
             args = ResourceValidationArgs(
                 resource["type"],
-                unknown_checking_proxy(_as_wire(resource.get("inputs") or {})),
+                unknown_checking_proxy(wire[urn]),
                 urn,
                 _name(resource),
                 _options(resource),
@@ -249,7 +253,7 @@ def _check(policy: Any, properties: Mapping[str, Any], resources: Sequence[Mappi
         def report_stack(message: str, urn: str | None = None) -> None:
             violations.append({"urn": urn or "", "message": message})
 
-        stack_args = StackValidationArgs(_stack_resources(resources), dict(properties), {})
+        stack_args = StackValidationArgs(_stack_resources(resources, wire), dict(properties), {})
         attempt("", stack_args, report_stack)
     return violations, skipped, not_applicable
 
@@ -270,6 +274,7 @@ def evaluate(
     path = _chosen_config(stack, config_path, environment)
     config = _reconciled(path)
     ordered = sorted(resources, key=lambda resource: resource["urn"])
+    wire = {resource["urn"]: _as_wire(resource.get("inputs") or {}) for resource in ordered}
     rules_report = []
     for policy in build_policies():
         rule = RULES_BY_NAME[policy.name]
@@ -285,7 +290,7 @@ def evaluate(
                 if rule.stack_rule
                 else [r for r in ordered if typed_type(r["type"], r.get("inputs") or {}) in rule.resource_types]
             )
-            found = _check(policy, _as_wire(config[rule.name]["properties"]), subjects)
+            found = _check(policy, _as_wire(config[rule.name]["properties"]), subjects, wire)
         violations, skipped, not_applicable = (_by_urn(entries) for entries in found)
         rules_report.append(
             {
