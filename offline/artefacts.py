@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from components.text import clip, one_line
 from offline.deploy_time import critical_path, is_component
 from policies.offline import resource_name
 from policies.rules.typed_view import typed_props, typed_type
@@ -235,10 +236,6 @@ def _and_more(hidden: int, what: str) -> str:
     return f" and {hidden} more {what}" if hidden > 0 else ""
 
 
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
-
 def _violated(report: Mapping[str, Any], level: str) -> list[Mapping[str, Any]]:
     """Rules of `level` with violations, most severe first."""
     rules = [r for r in report.get("rules", []) if r["enforcementLevel"] == level and r["violations"]]
@@ -256,8 +253,8 @@ def _mandatory_lines(stack: str, report: Mapping[str, Any]) -> list[str]:
     ]
     for rule in rules:
         lines.append(f"  {rule['name']} ({rule['severity']})")
-        lines += [f"    {resource_name(v['urn'])}: {_one_line(v['message'])}" for v in rule["violations"]]
-        lines.append(f"    fix: {_one_line(rule['remediation'])}")
+        lines += [f"    {resource_name(v['urn'])}: {one_line(v['message'])}" for v in rule["violations"]]
+        lines.append(f"    fix: {one_line(rule['remediation'])}")
         if rule.get("properties"):
             where = report.get("config") or "the policy pack config"
             lines.append(f"    or edit {where} (rule {rule['name']}: {', '.join(sorted(rule['properties']))})")
@@ -271,7 +268,7 @@ def _advisory_lines(stack: str, report: Mapping[str, Any]) -> list[str]:
         return []
     lines = [f"advisory violations ({len(found)}, they do not fail the plan; all in build/{stack}/policy-report.json):"]
     lines += [
-        f"  {rule['name']} · {resource_name(v['urn'])}: {_one_line(v['message'])}"
+        f"  {rule['name']} · {resource_name(v['urn'])}: {one_line(v['message'])}"
         for rule, v in found[:ADVISORIES_SHOWN]
     ]
     if len(found) > ADVISORIES_SHOWN:
@@ -280,5 +277,4 @@ def _advisory_lines(stack: str, report: Mapping[str, Any]) -> list[str]:
 
 
 def _short_value(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clip(value if isinstance(value, str) else json.dumps(value, sort_keys=True), 60)

@@ -33,6 +33,7 @@ from openai.types.responses import Response
 from pydantic.alias_generators import to_camel
 
 from components.apim.policies import CLIENT_HEADERS
+from components.text import clip, one_line
 from policies.rules.plan_markers import SECRET, UNKNOWN
 
 # APIM subscription keys are 32 hex characters; this one can never have been issued.
@@ -443,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             outputs = read_stack_outputs(args.stack)
         product, burst_product = choose_products(outputs, args.product, args.burst_product)
     except OutputsError as exc:
-        print(f"error: {_one_line(str(exc))}", file=sys.stderr)
+        print(f"error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     # Every setting has an option of its name; the products are the ones chosen above.
     options = {field.name: getattr(args, field.name) for field in fields(CheckSettings)}
@@ -641,13 +642,8 @@ def _kind(value: object) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def _clip(text: str, limit: int = 160) -> str:
-    flat = _one_line(text)
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+    return clip(one_line(text), limit)
 
 
 if __name__ == "__main__":
