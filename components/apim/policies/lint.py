@@ -379,21 +379,11 @@ class _Linter:
             what = "a policy fragment" if self.scope == "fragment" else f"at {self.scope} scope a policy"
             self.report(_line(root), "root-element", f"root element is <{root.tag}>; {what} needs <{expected}>")
         elif self.scope == "fragment":
-            self.check_fragment(root)
+            self.check_policies(root, section=None, container="<fragment>", top=True)
         else:
             self.check_document(root)
         self.check_references(root)
         return sorted(self.issues, key=lambda issue: issue.line)
-
-    def check_fragment(self, root: etree._Element) -> None:
-        for child in _elements(root):
-            if child.tag in SECTIONS or child.tag == "policies":
-                self.report(
-                    _line(child),
-                    "section-in-fragment",
-                    f"<{child.tag}> is not allowed in a fragment; put its policies directly under <fragment>",
-                )
-        self.check_policies(root, section=None, container="<fragment>", top=True)
 
     def check_document(self, root: etree._Element) -> None:
         self.check_text(root, "<policies>")
@@ -478,7 +468,12 @@ class _Linter:
         for child in _elements(parent):
             name = child.tag
             if top and section is None and (name in SECTIONS or name == "policies"):
-                continue  # reported as section-in-fragment
+                self.report(
+                    _line(child),
+                    "section-in-fragment",
+                    f"<{name}> is not allowed in a fragment; put its policies directly under <fragment>",
+                )
+                continue
             if name == "base":
                 if self.scope == "fragment":
                     self.report(
