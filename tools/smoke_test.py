@@ -193,16 +193,14 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
     )
 
 
-def read_outputs_file(path: Path) -> StackOutputs:
-    source = str(path)
+def read_outputs_file(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise OutputsError(f"{source}: cannot read the outputs file ({exc.strerror})") from exc
-    return parse_outputs(_json(text, source), source)
+        raise OutputsError(f"{path}: cannot read the outputs file ({exc.strerror})") from exc
 
 
-def read_stack_outputs(stack: str) -> StackOutputs:
+def read_stack_outputs(stack: str) -> str:
     command = ["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack]
     shown = " ".join(command)
     try:
@@ -216,8 +214,7 @@ def read_stack_outputs(stack: str) -> StackOutputs:
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or [f"exit status {done.returncode}"])[-1]
         raise OutputsError(f"`{shown}` failed: {reason}")
-    source = f"stack {stack}"
-    return parse_outputs(_json(done.stdout, source), source)
+    return done.stdout
 
 
 def choose_products(outputs: StackOutputs, product: str | None, burst_product: str | None) -> tuple[str, str | None]:
@@ -438,10 +435,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.outputs is not None:
             source = str(args.outputs)
-            outputs = read_outputs_file(args.outputs)
+            text = read_outputs_file(args.outputs)
         else:
             source = f"stack {args.stack}"
-            outputs = read_stack_outputs(args.stack)
+            text = read_stack_outputs(args.stack)
+        outputs = parse_outputs(_json(text, source), source)
         product, burst_product = choose_products(outputs, args.product, args.burst_product)
     except OutputsError as exc:
         print(f"error: {one_line(str(exc))}", file=sys.stderr)
