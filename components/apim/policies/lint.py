@@ -139,7 +139,7 @@ _RATE_LIMIT_OPERATION = Spec(
     ranges=_RATE_LIMIT_WINDOW,
 )
 _RATE_LIMIT_API = replace(_RATE_LIMIT_OPERATION, content=CHILDREN, children={"operation": _RATE_LIMIT_OPERATION})
-_KEY_LIST = Spec(content=CHILDREN, children={"key": Spec(content=TEXT)})
+_KEY_LIST = Spec(content=CHILDREN, children={"key": _VALUE})
 _REQUIRED_CLAIMS = Spec(
     content=CHILDREN,
     children={
