@@ -67,6 +67,11 @@ class Rule:
             key: copy.deepcopy(schema["default"]) for key, schema in self.config_schema.items() if "default" in schema
         }
 
+    def completed(self, config: Config) -> Config:
+        """The properties a check reads: `config` with the schema default of every key it does not set, so the
+        schema is the only place a default is written, whatever the engine passes."""
+        return {**self.config_defaults(), **config}
+
     def to_policy(self) -> Policy:
         common: dict[str, Any] = {
             "name": self.name,
@@ -128,7 +133,7 @@ def _resource_validation(rule: Rule) -> Callable[[ResourceValidationArgs, Report
             args = copy.copy(args)
             args.props, args.resource_type = typed_props(args.resource_type, args.props), resource_type
         try:
-            messages = list(check(args, args.get_config()))
+            messages = list(check(args, rule.completed(args.get_config())))
         except Redacted as hidden:
             # The offline plan replaces secrets by "[secret]"; the engine sees the plaintext.
             args.not_applicable(str(hidden))
@@ -143,7 +148,7 @@ def _stack_validation(rule: Rule) -> Callable[[StackValidationArgs, ReportViolat
     check = cast(StackCheck, rule.check)
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-        for urn, message in check(_typed_resources(args.resources), args.get_config()):
+        for urn, message in check(_typed_resources(args.resources), rule.completed(args.get_config())):
             report_violation(message, urn)
 
     return validate

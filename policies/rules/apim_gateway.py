@@ -141,7 +141,7 @@ def _service_identity(args, config):
     },
 )
 def _vnet_mode(args, config):
-    allowed = [text(mode) for mode in config.get("allowedVirtualNetworkTypes", ["Internal"])]
+    allowed = [text(mode) for mode in config["allowedVirtualNetworkTypes"]]
     mode = text(dig(args.props, "virtualNetworkType")) or "None"
     if mode.lower() not in {entry.lower() for entry in allowed}:
         yield f"virtualNetworkType is {mode!r}; this stack requires one of: {names(allowed)}."
@@ -652,7 +652,7 @@ def _apis_rate_limited(resources, config):
     },
 )
 def _payload_logging_limited(args, config):
-    limit = config.get("maxBodyBytes", 0)
+    limit = config["maxBodyBytes"]
     for side in ("frontend", "backend"):
         for message in ("request", "response"):
             size = number(dig(args.props, side, message, "body", "bytes"))
@@ -676,7 +676,7 @@ def _payload_logging_limited(args, config):
     },
 )
 def _llm_messages_limited(args, config):
-    limit = config.get("maxLlmMessageBytes", 0)
+    limit = config["maxLlmMessageBytes"]
     for side in ("requests", "responses"):
         size = number(dig(args.props, "largeLanguageModel", side, "maxSizeInBytes"))
         if size is not None and size > limit:

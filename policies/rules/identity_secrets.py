@@ -69,7 +69,7 @@ def _purge_protection(args, config):
     },
 )
 def _soft_delete_retention(args, config):
-    low, high = config.get("minimumDays", 30), config.get("maximumDays", 90)
+    low, high = config["minimumDays"], config["maximumDays"]
     if dig(args.props, "properties", "enableSoftDelete") is False:
         yield "properties.enableSoftDelete is false; remove it or set it to true."
     days = number(dig(args.props, "properties", "softDeleteRetentionInDays"))
@@ -171,7 +171,7 @@ def _secret_expiry(args, config):
     },
 )
 def _no_privileged_roles(args, config):
-    forbidden = {text(role).lower() for role in config.get("forbiddenRoleDefinitionIds", [])}
+    forbidden = {text(role).lower() for role in config["forbiddenRoleDefinitionIds"]}
     role = leaf(dig(args.props, "roleDefinitionId"))
     if role in forbidden:
         label = _PRIVILEGED_ROLES.get(role, role)

@@ -126,7 +126,7 @@ def _workspace_based(args, config):
     },
 )
 def _workspace_retention(args, config):
-    low, high = config.get("minimumDays", 30), config.get("maximumDays", 730)
+    low, high = config["minimumDays"], config["maximumDays"]
     days = number(dig(args.props, "retentionInDays"))
     if days is None:
         yield f"retentionInDays is not set; set it between {low:g} and {high:g} days for this stack."

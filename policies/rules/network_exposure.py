@@ -71,7 +71,7 @@ def _port_ranges(rule):
     },
 )
 def _management_ports_closed(args, config):
-    ports = sorted({int(port) for port in config.get("managementPorts", [])})
+    ports = sorted({int(port) for port in config["managementPorts"]})
     for name, rule in _inbound_internet_allows(args.props):
         exposed = [port for port in ports if any(low <= port <= high for low, high in _port_ranges(rule))]
         if exposed:
@@ -124,7 +124,7 @@ def _no_internet_wildcard_ports(args, config):
     },
 )
 def _subnet_has_nsg(args, config):
-    exempt = {text(name).lower() for name in config.get("exemptSubnetNames", [])}
+    exempt = {text(name).lower() for name in config["exemptSubnetNames"]}
     name = text(dig(args.props, "subnetName")) or text(dig(args.props, "name")) or args.name
     if name.lower() in exempt:
         return
@@ -288,7 +288,8 @@ def _tls_policy_ok(policy, allowed):
     },
 )
 def _tls_policy_2022(args, config):
-    allowed = {text(name).lower() for name in config.get("allowedPredefinedPolicies", [])}
+    predefined = config["allowedPredefinedPolicies"]
+    allowed = {lower(name) for name in predefined}
     policies = [("sslPolicy", dig(args.props, "sslPolicy"))]
     policies += [
         (f"sslProfiles[{text(dig(profile, 'name'))}].sslPolicy", dig(profile, "sslPolicy"))
@@ -305,7 +306,7 @@ def _tls_policy_2022(args, config):
                 )
             yield (
                 f"{where} is {shown}; use policyType 'Predefined' with one of "
-                f"{names(config.get('allowedPredefinedPolicies', []))}, or 'CustomV2' with minProtocolVersion "
+                f"{names(predefined)}, or 'CustomV2' with minProtocolVersion "
                 "'TLSv1_2' or later."
             )
 
@@ -408,7 +409,7 @@ def _version(value):
     },
 )
 def _managed_rule_set(args, config):
-    owasp, drs = config.get("minimumOwaspVersion", "3.2"), config.get("minimumDrsVersion", "2.1")
+    owasp, drs = config["minimumOwaspVersion"], config["minimumDrsVersion"]
     minimums = {"owasp": _version(owasp), "microsoft_defaultruleset": _version(drs)}
     sets = items(dig(args.props, "managedRules", "managedRuleSets"))
     found = [(lower(dig(s, "ruleSetType")), _version(dig(s, "ruleSetVersion"))) for s in sets]

@@ -23,7 +23,7 @@ CONCERN = Concern("openai")
 def _local_auth_disabled(args, config):
     # api-key mode is a named opt-in on both sides: authMode in the stack, allowLocalAuth here. It is about the
     # OpenAI accounts only: APIM reaches Content Safety as its managed identity in either mode.
-    if config.get("allowLocalAuth") and lower(dig(args.props, "kind")) == "openai":
+    if config["allowLocalAuth"] and lower(dig(args.props, "kind")) == "openai":
         return
     if dig(args.props, "properties", "disableLocalAuth") is not True:
         yield (
@@ -138,7 +138,7 @@ def _outbound_restricted(args, config):
     },
 )
 def _model_allowed(args, config):
-    allowed = [text(entry) for entry in config.get("allowedModels", []) if text(entry)]
+    allowed = [text(entry) for entry in config["allowedModels"] if text(entry)]
     model = dig(args.props, "properties", "model")
     name, version = text(dig(model, "name")), text(dig(model, "version"))
     if not allowed:

@@ -148,10 +148,10 @@ def _normalise_location(value):
 def _required_tags(args, config):
     tags = dig(args.props, "tags")
     tags = tags if isinstance(tags, Mapping) else {}
-    missing = [name for name in config.get("requiredTags", []) if not text(tags.get(name))]
+    missing = [name for name in config["requiredTags"] if not text(tags.get(name))]
     if missing:
         yield f"tags lack {names(missing)}; pass the stack's standard tags to every taggable resource."
-    for name, expected in sorted(config.get("tagValues", {}).items()):
+    for name, expected in sorted(config["tagValues"].items()):
         actual = text(tags.get(name))
         if actual and actual != expected:
             yield f"tags[{name!r}] is {actual!r}; this stack expects {expected!r}."
@@ -176,7 +176,7 @@ def _required_tags(args, config):
     },
 )
 def _allowed_location(args, config):
-    allowed = {_normalise_location(location) for location in config.get("allowedLocations", [])}
+    allowed = {_normalise_location(location) for location in config["allowedLocations"]}
     places = [("location", dig(args.props, "location"))]
     places += [
         (f"additionalLocations[{index}].location", dig(extra, "location"))

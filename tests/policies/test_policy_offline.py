@@ -31,6 +31,27 @@ def _only(monkeypatch, name, check):
     monkeypatch.setattr(offline, "build_policies", lambda: [rule.to_policy()])
 
 
+def test_checks_read_the_schema_default_of_every_key_the_engine_leaves_out():
+    # Checks read config[key]: the rule model fills in what the engine does not pass. Here pulumi-policy's own
+    # analyzer servicer is configured with minimumDays alone, so maximumDays can only come from the schema.
+    servicer = _PolicyAnalyzerServicer("aoai-gateway", "0.0.1", build_policies(), EnforcementLevel.MANDATORY)
+    configure = analyzer_pb2.ConfigureAnalyzerRequest()
+    configure.policyConfig["monitoring-workspace-retention"].enforcementLevel = analyzer_pb2.MANDATORY
+    configure.policyConfig["monitoring-workspace-retention"].properties.update({"minimumDays": 60})
+    servicer.Configure(configure, None)
+    properties = struct_pb2.Struct()
+    properties.update({"retentionInDays": 800})
+    request = analyzer_pb2.AnalyzeRequest(
+        type="azure-native:operationalinsights:Workspace", properties=properties, urn="urn:ws", name="ws"
+    )
+    messages = [
+        diagnostic.message.rsplit("\n", 1)[-1]
+        for diagnostic in servicer.Analyze(request, None).diagnostics
+        if diagnostic.policyName == "monitoring-workspace-retention"
+    ]
+    assert messages == ["retentionInDays is 800; this stack keeps logs between 60 and 730 days."]
+
+
 def _config_file(tmp_path, content):
     path = tmp_path / "pack-config.json"
     path.write_text(json.dumps(content), encoding="utf-8")
