@@ -37,7 +37,7 @@ from pulumi_policy.policy import _NotApplicableError  # raised by args.not_appli
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from components.settings import PROJECT, PROJECT_DIR, ConfigError
-from offline.engine import stack_config
+from offline.engine import stack_config, stack_file
 
 from .rules.catalogue import RULES, RULES_BY_NAME, build_policies
 from .rules.typed_view import typed_type
@@ -54,17 +54,13 @@ class PolicyConfigError(ValueError):
     """The pack config file cannot be used; the message names the file, rule and key."""
 
 
-def stack_environment(stack: str) -> str | None:
-    """The `aoai-gateway:environment` Pulumi.<stack>.yaml sets, read by the offline plan's own reader;
-    None when the stack has no file or the file does not set it."""
-    if not (PROJECT_DIR / f"Pulumi.{stack}.yaml").is_file():
-        return None
+def stack_environment(stack: str, project_dir: Path = PROJECT_DIR) -> object:
+    """What Pulumi.<stack>.yaml sets as `aoai-gateway:environment` (None when nothing), read by the offline
+    plan's own reader, unvalidated; a stack without a readable file is refused."""
     try:
-        values = stack_config(stack)
+        return stack_config(stack, project_dir).get(f"{PROJECT}:environment")
     except ConfigError as error:
         raise PolicyConfigError(str(error)) from None
-    environment = values.get(f"{PROJECT}:environment")
-    return environment if isinstance(environment, str) else None
 
 
 def pack_config_path(stack: str, environment: str | None = None) -> Path | None:
@@ -74,7 +70,9 @@ def pack_config_path(stack: str, environment: str | None = None) -> Path | None:
     own = CONFIG_DIR / f"{STACK_CONFIG_PREFIX}{stack}.json"
     if own.is_file():
         return own
-    environment = environment if environment is not None else stack_environment(stack)
+    if environment is None and stack_file(stack).is_file():
+        found = stack_environment(stack)
+        environment = found if isinstance(found, str) else None
     if environment is None:
         return None
     path = CONFIG_DIR / f"{environment}.json"

@@ -12,10 +12,10 @@ import typing
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.settings import PROJECT, PROJECT_DIR, ConfigError
+from components.settings import PROJECT, PROJECT_DIR
 from components.settings.models import Environment
-from offline.engine import known_stacks, stack_config, stack_file
-from policies.offline import PolicyConfigError, pack_config_path, shown_path
+from offline.engine import known_stacks, stack_file
+from policies.offline import PolicyConfigError, pack_config_path, shown_path, stack_environment
 
 ENVIRONMENTS: tuple[str, ...] = typing.get_args(Environment)
 
@@ -31,10 +31,9 @@ class StackError(Exception):
 def environment_of(stack: str, project_dir: Path = PROJECT_DIR) -> str:
     """The stack file's `aoai-gateway:environment`."""
     try:
-        values = stack_config(stack, project_dir)
-    except ConfigError as error:
+        environment = stack_environment(stack, project_dir)
+    except PolicyConfigError as error:
         raise StackError(str(error)) from None
-    environment = values.get(f"{PROJECT}:environment")
     if environment not in ENVIRONMENTS:
         said = (
             f"sets no {PROJECT}:environment" if environment is None else f"sets {PROJECT}:environment {environment!r}"
