@@ -24,19 +24,16 @@ from ._props import (
     text,
 )
 from .apim_xml import SECTIONS, PolicyXmlError, inheritance_problem, parse_policy
-from .typed_view import GENERIC, unknown_shape
+from .typed_view import API_DIAGNOSTIC, BACKEND, GENERIC, SERVICE, unknown_shape
 
-SERVICE = "azure-native:apimanagement:ApiManagementService"
 API = "azure-native:apimanagement:Api"
 API_POLICY = "azure-native:apimanagement:ApiPolicy"
 PRODUCT = "azure-native:apimanagement:Product"
 PRODUCT_API_LINK = "azure-native:apimanagement:ProductApiLink"
 PRODUCT_POLICY = "azure-native:apimanagement:ProductPolicy"
 NAMED_VALUE = "azure-native:apimanagement:NamedValue"
-BACKEND = "azure-native:apimanagement:Backend"
 SUBSCRIPTION = "azure-native:apimanagement:Subscription"
 LOGGER = "azure-native:apimanagement:Logger"
-API_DIAGNOSTIC = "azure-native:apimanagement:ApiDiagnostic"
 DIAGNOSTIC = "azure-native:apimanagement:Diagnostic"
 CONCERN = Concern("apim-gateway")
 
@@ -623,13 +620,13 @@ def _apis_rate_limited(resources, config):
         for product in by_type.get(PRODUCT, [])
         if any(product in policy.dependencies for policy in product_policies)
     ]
+    limited_ids = {leaf(dig(policy.props, "productId")) for policy in product_policies} - {""}
     for api in by_type.get(API, []):
         if any(_refers_to(policy, api, "apiId") for policy in api_policies):
             continue
         api_links = [link for link in by_type.get(PRODUCT_API_LINK, []) if _refers_to(link, api, "apiId")]
         if any(product in link.dependencies for link in api_links for product in limited_products):
             continue
-        limited_ids = {leaf(dig(policy.props, "productId")) for policy in product_policies} - {""}
         if any(leaf(dig(link.props, "productId")) in limited_ids for link in api_links):
             continue
         yield (
