@@ -171,7 +171,7 @@ def _secret_expiry(args, config):
     },
 )
 def _no_privileged_roles(args, config):
-    forbidden = {text(role).lower() for role in config["forbiddenRoleDefinitionIds"]}
+    forbidden = {lower(role) for role in config["forbiddenRoleDefinitionIds"]}
     role = leaf(dig(args.props, "roleDefinitionId"))
     if role in forbidden:
         label = _PRIVILEGED_ROLES.get(role, role)

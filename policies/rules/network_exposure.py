@@ -124,7 +124,7 @@ def _no_internet_wildcard_ports(args, config):
     },
 )
 def _subnet_has_nsg(args, config):
-    exempt = {text(name).lower() for name in config["exemptSubnetNames"]}
+    exempt = {lower(name) for name in config["exemptSubnetNames"]}
     name = text(dig(args.props, "subnetName")) or text(dig(args.props, "name")) or args.name
     if name.lower() in exempt:
         return
@@ -265,7 +265,7 @@ def _https_listeners(args, config):
 def _tls_policy_ok(policy, allowed):
     kind = lower(dig(policy, "policyType"))
     if kind == "predefined":
-        return text(dig(policy, "policyName")).lower() in allowed
+        return lower(dig(policy, "policyName")) in allowed
     if kind == "customv2":
         return lower(dig(policy, "minProtocolVersion")) in _MODERN_TLS
     return False

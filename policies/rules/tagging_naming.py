@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 from ._model import HIGH, MEDIUM, Concern
-from ._props import dig, items, names, text
+from ._props import dig, items, lower, names, text
 
 CONCERN = Concern("tagging-and-naming")
 
@@ -116,7 +116,7 @@ NAME_CONSTRAINTS = {
 
 
 def _normalise_location(value):
-    return text(value).lower().replace(" ", "")
+    return lower(value).replace(" ", "")
 
 
 @CONCERN.rule(
