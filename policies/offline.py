@@ -43,8 +43,7 @@ from .rules.catalogue import RULES, RULES_BY_NAME, build_policies
 from .rules.typed_view import typed_type
 
 PACK_NAME = "aoai-gateway"
-PACK_DIR = Path(__file__).resolve().parent
-CONFIG_DIR = PACK_DIR / "config"
+CONFIG_DIR = Path(__file__).resolve().parent / "config"
 # config/stack-<stack>.json: one stack's own pack config, in place of its environment's.
 STACK_CONFIG_PREFIX = "stack-"
 _LEVELS = {level.value for level in EnforcementLevel}
