@@ -722,6 +722,3 @@ def _logger_credentials(args, config):
                 f"credentials[{key!r}] is a literal; store it as a named value and pass '{{{{name}}}}' so the "
                 "value is managed (and rotated) in one place."
             )
-
-
-RULES = tuple(CONCERN.rules)

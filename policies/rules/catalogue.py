@@ -10,12 +10,9 @@ from ._model import Rule
 RULES: tuple[Rule, ...] = tuple(
     sorted(
         (
-            *identity_secrets.RULES,
-            *network_exposure.RULES,
-            *apim_gateway.RULES,
-            *openai.RULES,
-            *monitoring.RULES,
-            *tagging_naming.RULES,
+            rule
+            for concern in (apim_gateway, identity_secrets, monitoring, network_exposure, openai, tagging_naming)
+            for rule in concern.CONCERN.rules
         ),
         key=lambda rule: rule.name,
     )

@@ -211,6 +211,3 @@ def _resource_scope(args, config):
             f"scope is {scope!r}; assign roles on the resource that needs them "
             "(the vault, the OpenAI account), not on a resource group, subscription or management group."
         )
-
-
-RULES = tuple(CONCERN.rules)

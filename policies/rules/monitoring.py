@@ -178,6 +178,3 @@ def _action_group_receivers(args, config):
         yield "enabled is not true; a disabled action group silently drops every alert."
     if not any(items(dig(args.props, receivers)) for receivers in _RECEIVERS):
         yield "the action group has no receivers; add at least one email or webhook receiver."
-
-
-RULES = tuple(CONCERN.rules)

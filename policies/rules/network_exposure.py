@@ -419,6 +419,3 @@ def _managed_rule_set(args, config):
             f"managedRules.managedRuleSets is [{names(shown)}]; include OWASP {owasp}+ or "
             f"Microsoft_DefaultRuleSet {drs}+."
         )
-
-
-RULES = tuple(CONCERN.rules)

@@ -179,6 +179,3 @@ def _version_pinned(args, config):
             f"properties.versionUpgradeOption is {upgrade or None!r} (the service default upgrades as soon "
             "as a new default version ships); set 'OnceCurrentVersionExpired' or 'NoAutoUpgrade'."
         )
-
-
-RULES = tuple(CONCERN.rules)

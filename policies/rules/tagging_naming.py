@@ -208,6 +208,3 @@ def _name_constraints(args, config):
         value = dig(args.props, *path)
         if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
             yield f"{'.'.join(path)} {value!r} breaks Azure's naming rule: {rule}."
-
-
-RULES = tuple(CONCERN.rules)
