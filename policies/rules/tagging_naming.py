@@ -204,7 +204,7 @@ def _allowed_location(args, config):
     remediation="Derive names with components/naming, which clamps each type to its limits.",
 )
 def _name_constraints(args, config):
-    for path, pattern, rule in NAME_CONSTRAINTS.get(args.resource_type, ()):
+    for path, pattern, rule in NAME_CONSTRAINTS[args.resource_type]:
         value = dig(args.props, *path)
         if value is not None and not (isinstance(value, str) and pattern.fullmatch(value)):
             yield f"{'.'.join(path)} {value!r} breaks Azure's naming rule: {rule}."
