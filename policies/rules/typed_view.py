@@ -33,12 +33,12 @@ def _key(props: Mapping[str, Any]) -> tuple[str, str]:
 
 def unknown_shape(resource_type: str, props: Mapping[str, Any]) -> str | None:
     """Why the rules cannot read a generic resource of a watched provider, or None when they can."""
-    if resource_type != GENERIC or _key(props)[0] not in WATCHED_PROVIDERS:
+    namespace, kind = _key(props)
+    if resource_type != GENERIC or namespace not in WATCHED_PROVIDERS:
         return None
-    known = KNOWN_SHAPES.get(_key(props))
+    known = KNOWN_SHAPES.get((namespace, kind))
     version = props.get("apiVersion")
     if known is None or version not in known[1]:
-        namespace, kind = _key(props)
         versions = ", ".join(sorted(known[1])) if known else "none"
         return f"{namespace}/{kind} at API version {version} (the pack knows: {versions})"
     return None
