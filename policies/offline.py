@@ -340,7 +340,7 @@ def _summary(rules_report: list[dict], resource_count: int) -> dict[str, int]:
 
 
 def has_mandatory_violation(report: Mapping[str, Any]) -> bool:
-    return any(rule["enforcementLevel"] == "mandatory" and rule["violations"] for rule in report["rules"])
+    return bool(report["summary"]["mandatoryViolations"])
 
 
 def write_report(report: Mapping[str, Any], path: Path) -> None:
