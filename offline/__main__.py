@@ -13,7 +13,7 @@ from components.settings import ConfigError, settings_from_config
 from offline import artefacts
 from offline.engine import PROJECT_DIR, run_program, stack_config
 from offline.fixed_costs import fixed_cost_markdown
-from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation
+from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation, write_report
 
 
 def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = None) -> tuple[str, bool]:
@@ -28,7 +28,7 @@ def write_plan(stack: str, out_root: Path, config: Mapping[str, Any] | None = No
     artefacts.reset_dir(out)
     artefacts.write_text(out / "resources.json", artefacts.dump_json(resources))
     artefacts.write_text(out / "outputs.json", artefacts.dump_json(result.outputs))
-    artefacts.write_text(out / "policy-report.json", artefacts.dump_json(report))
+    write_report(report, out / "policy-report.json")
     artefacts.write_text(out / "architecture.md", artefacts.architecture_markdown(stack, resources))
     costs = cost_sheet(stack, settings) + "\n" + fixed_cost_markdown(resources, settings.infrastructure_prices)
     artefacts.write_text(out / "costs.md", costs)
