@@ -53,9 +53,10 @@ def account_tokens_per_hour(backend: OpenAiBackendSettings) -> int | None:
 
 
 def dearest_price_per_1k(backends: Mapping[str, OpenAiBackendSettings], pricing: Mapping[str, ModelPrice]) -> float:
-    """The highest price per 1,000 tokens of any deployed model: the worst case a caller's tokens cost."""
+    """The highest price per 1,000 tokens of any deployed model (the settings refuse a model without a price): the
+    worst case a caller's tokens cost."""
     models = {d.model for backend in backends.values() for d in backend.deployments.values()}
-    return max((max(pricing[m].input_per_1k, pricing[m].output_per_1k) for m in models if m in pricing), default=0.0)
+    return max(max(pricing[m].input_per_1k, pricing[m].output_per_1k) for m in models)
 
 
 def monthly_spend_cap(limits: LimitSettings, price_per_1k: float) -> float | None:
@@ -79,8 +80,7 @@ def token_alerts(
         capacity = account_tokens_per_hour(backend)
         if tokens_per_hour is not None:
             alerts[name] = (tokens_per_hour, capacity)
-        elif capacity is not None:
-            alerts[name] = (int(capacity * DEFAULT_TOKEN_ALERT_SHARE), capacity)
         else:
-            raise ValueError(f"backend {name}: no token alert threshold and no known capacity")
+            assert capacity is not None, "the settings require a threshold where the capacity is unknown"
+            alerts[name] = (int(capacity * DEFAULT_TOKEN_ALERT_SHARE), capacity)
     return alerts

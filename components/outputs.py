@@ -47,26 +47,17 @@ def deployment_models(backends: Mapping[str, OpenAiBackendSettings]) -> dict[str
 def deployment_prices(
     backends: Mapping[str, OpenAiBackendSettings], pricing: Mapping[str, ModelPrice]
 ) -> dict[str, tuple[float, float]]:
-    """(input, output) price per 1,000 tokens for each deployment name, from its model's price.
-
-    The token metrics know the deployment, not the account, so one name gets one price; if pool members
-    run different models under the same name, the dearest price counts (budget alerts err on the safe
-    side). Deployments whose model has no price are left out: their tokens show, their cost does not.
-    """
-    prices: dict[str, tuple[float, float]] = {}
-    for backend in backends.values():
-        for name, deployment in backend.deployments.items():
-            price = pricing.get(deployment.model)
-            if price is None:
-                continue
-            known = prices.get(name, (0.0, 0.0))
-            prices[name] = (max(known[0], price.input_per_1k), max(known[1], price.output_per_1k))
-    return dict(sorted(prices.items()))
+    """(input, output) price per 1,000 tokens for each deployment name, from its model's price. The token metrics
+    know the deployment, not the account: settings guarantee one model per name across a pool and a price for
+    every deployed model."""
+    return {
+        name: (pricing[model].input_per_1k, pricing[model].output_per_1k)
+        for name, model in deployment_models(backends).items()
+    }
 
 
 def cost_sheet(stack: str, settings: Settings) -> str:
     """What tokens cost, in the stack's currency: the price table, and what each product can spend at its limits."""
-    prices = deployment_prices(settings.openai_backends, settings.pricing)
     currency = settings.currency
     lines = [
         f"# Cost sheet of stack `{stack}`",
@@ -78,9 +69,8 @@ def cost_sheet(stack: str, settings: Settings) -> str:
         "|---|---|---|---|",
     ]
     for name, model in deployment_models(settings.openai_backends).items():
-        price = prices.get(name)
-        shown = (_rate(price[0]), _rate(price[1])) if price else ("no price", "no price")
-        lines.append(f"| `{name}` | {model} | {shown[0]} | {shown[1]} |")
+        price = settings.pricing[model]
+        lines.append(f"| `{name}` | {model} | {_rate(price.input_per_1k)} | {_rate(price.output_per_1k)} |")
     dearest = dearest_price_per_1k(settings.openai_backends, settings.pricing)
     lines += [
         "",

@@ -501,15 +501,17 @@ def test_team_budget_alerts_warn_at_80_percent_then_at_the_budget() -> None:
         assert over["inputs"]["severity"] < warning["inputs"]["severity"], "over budget is the more severe"
 
 
-def test_deployment_prices_come_from_each_deployments_model() -> None:
-    settings = settings_for("prod")
-    assert prices_of(settings) == {"gpt-5.4": (0.00275, 0.0165), "text-embedding-3-small": (0.000022, 0.0)}
-    backends = dict(settings.openai_backends)
-    swc = backends["ptu-swc"]
-    mini = swc.deployments["gpt-5.4"].model_copy(update={"model": "gpt-5.4-mini"})
-    backends["ptu-swc"] = swc.model_copy(update={"deployments": {**swc.deployments, "gpt-5.4": mini}})
-    assert deployment_prices(backends, settings.pricing)["gpt-5.4"] == (0.00275, 0.0165), "dearest price on a clash"
-    assert "gpt-5.4" not in deployment_prices(backends, {}), "no price, no cost"
+def test_a_deployments_price_is_its_models_price() -> None:
+    """The token metrics know the deployment name, so its cost is the price of the model the pool serves under it.
+    The settings refuse what would make that ambiguous: one name served as two models, a model without a price
+    (tests/test_config.py)."""
+    gpt5 = {"deployments": {"gpt-5.4": {"model": "gpt-5", "version": "2025-08-07"}}}
+    settings = settings_for(
+        "prod",
+        openaiBackends={name: gpt5 for name in PROD_TOKENS_PER_HOUR},
+        pricing={"gpt-5": {"inputPer1k": 0.005, "outputPer1k": 0.02}},
+    )
+    assert prices_of(settings) == {"gpt-5.4": (0.005, 0.02), "text-embedding-3-small": (0.000022, 0.0)}
 
 
 def test_kql_literals() -> None:

@@ -358,9 +358,16 @@ def test_a_deployed_model_without_a_price_is_refused() -> None:
     )
 
 
-def test_a_pool_serving_two_models_under_one_name_is_refused_naming_both_backends() -> None:
-    message = refused("prod", openaiBackends={"paygo-gwc": {"deployments": {"gpt-5.4": {"version": "2025-08-07"}}}})
-    assert message.startswith("aoai-gateway:openaiBackends.paygo-gwc.deployments.gpt-5.4.model = 'gpt-5.4:2025-08-07'")
+@pytest.mark.parametrize(
+    ("deployment", "served"),
+    [({"version": "2025-08-07"}, "gpt-5.4:2025-08-07"), ({"model": "gpt-5.4-mini"}, "gpt-5.4-mini:2026-03-05")],
+    ids=["other-version", "other-model"],
+)
+def test_a_pool_serving_two_models_under_one_name_is_refused_naming_both_backends(
+    deployment: dict[str, str], served: str
+) -> None:
+    message = refused("prod", openaiBackends={"paygo-gwc": {"deployments": {"gpt-5.4": deployment}}})
+    assert message.startswith(f"aoai-gateway:openaiBackends.paygo-gwc.deployments.gpt-5.4.model = '{served}'")
     assert "backend paygo-frc serves gpt-5.4 as gpt-5.4:2026-03-05" in message
 
 
