@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from components.settings.models import ProductSettings
 
@@ -39,13 +39,16 @@ def kql_real(value: float) -> str:
     return text + "0" if text.endswith(".") else text
 
 
+def _datatable(name: str, columns: str, rows: Iterable[tuple[str | float, ...]]) -> str:
+    """`let <name> = datatable(<columns>) [<rows>];`, text cells as string literals and numbers as reals."""
+    cells = (kql_string(cell) if isinstance(cell, str) else kql_real(cell) for row in rows for cell in row)
+    return f"let {name} = datatable({columns}) [{', '.join(cells)}];"
+
+
 def price_table(deployment_prices: Mapping[str, tuple[float, float]]) -> str:
     """`let prices = datatable(...)`: price per 1,000 prompt and completion tokens, keyed by deployment name."""
-    rows = ", ".join(
-        f"{kql_string(name)}, {kql_real(prompt)}, {kql_real(completion)}"
-        for name, (prompt, completion) in sorted(deployment_prices.items())
-    )
-    return f"let prices = datatable(Deployment: string, InputPer1k: real, OutputPer1k: real) [{rows}];"
+    rows = ((name, *price) for name, price in sorted(deployment_prices.items()))
+    return _datatable("prices", "Deployment: string, InputPer1k: real, OutputPer1k: real", rows)
 
 
 def token_usage(app_insights_id: str, deployment_prices: Mapping[str, tuple[float, float]]) -> str:
@@ -78,8 +81,7 @@ NO_TEAM = "(no team)"
 
 def model_table(deployment_models: Mapping[str, str]) -> str:
     """`let models = datatable(...)`: the model each deployment name serves (the same on every pool member)."""
-    rows = ", ".join(f"{kql_string(name)}, {kql_string(model)}" for name, model in sorted(deployment_models.items()))
-    return f"let models = datatable(Deployment: string, Model: string) [{rows}];"
+    return _datatable("models", "Deployment: string, Model: string", sorted(deployment_models.items()))
 
 
 def _month(months_ago: str) -> list[str]:
@@ -91,8 +93,7 @@ def _month(months_ago: str) -> list[str]:
 
 def team_table(team_products: Mapping[str, str]) -> str:
     """`let teams = datatable(...)`: each team's product. Calls with a team's Entra ID token carry no product."""
-    rows = ", ".join(f"{kql_string(team)}, {kql_string(product)}" for team, product in sorted(team_products.items()))
-    return f"let teams = datatable(Team: string, TeamProduct: string) [{rows}];"
+    return _datatable("teams", "Team: string, TeamProduct: string", sorted(team_products.items()))
 
 
 _TEAM_PRODUCT = [
@@ -219,9 +220,9 @@ def spend_pace_query(
 
 def budget_table(products: Mapping[str, ProductSettings]) -> str:
     """`let budgets = datatable(...)`: the monthly budget of every product that has one."""
-    rows = ", ".join(
-        f"{kql_string(name)}, {kql_real(product.monthly_budget)}"
+    rows = (
+        (name, product.monthly_budget)
         for name, product in sorted(products.items())
         if product.monthly_budget is not None
     )
-    return f"let budgets = datatable(Product: string, MonthlyBudget: real) [{rows}];"
+    return _datatable("budgets", "Product: string, MonthlyBudget: real", rows)
