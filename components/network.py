@@ -66,8 +66,8 @@ class Network(pulumi.ComponentResource):
     app_gateway_subnet_id: pulumi.Output[str]
     apim_subnet_id: pulumi.Output[str]
     private_endpoint_subnet_id: pulumi.Output[str]
-    openai_dns_zone_id: pulumi.Output[str]
-    key_vault_dns_zone_id: pulumi.Output[str]
+    # Private DNS zone ids by what resolves through them: openai, key-vault, cognitive-services (when asked for).
+    dns_zone_ids: dict[str, pulumi.Output[str]]
     apim_dns_zone_names: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -167,18 +167,15 @@ class Network(pulumi.ComponentResource):
         self.app_gateway_subnet_id = subnets["app-gateway"].id
         self.apim_subnet_id = subnets["apim"].id
         self.private_endpoint_subnet_id = subnets["private-endpoints"].id
-        self.openai_dns_zone_id = zone_resources["openai"].id
-        self.key_vault_dns_zone_id = zone_resources["key-vault"].id
+        self.dns_zone_ids = {key: zone.id for key, zone in zone_resources.items()}
         self.apim_dns_zone_names = {role: zone.name for role, zone in apim_zones.items()}
-        self._zone_ids = {key: zone.id for key, zone in zone_resources.items()}
         self.register_outputs(
             {
                 "vnetId": self.vnet_id,
                 "appGatewaySubnetId": self.app_gateway_subnet_id,
                 "apimSubnetId": self.apim_subnet_id,
                 "privateEndpointSubnetId": self.private_endpoint_subnet_id,
-                "openaiDnsZoneId": self.openai_dns_zone_id,
-                "keyVaultDnsZoneId": self.key_vault_dns_zone_id,
+                "dnsZoneIds": self.dns_zone_ids,
                 "apimDnsZoneNames": self.apim_dns_zone_names,
             }
         )
@@ -186,7 +183,7 @@ class Network(pulumi.ComponentResource):
     def private_link(self, zone: str) -> PrivateLink:
         """Where the private endpoint of a resource that resolves through `zone` (openai, key-vault,
         cognitive-services) goes."""
-        return PrivateLink(subnet_id=self.private_endpoint_subnet_id, dns_zone_id=self._zone_ids[zone])
+        return PrivateLink(subnet_id=self.private_endpoint_subnet_id, dns_zone_id=self.dns_zone_ids[zone])
 
     def _linked_zone(
         self,

@@ -54,10 +54,9 @@ def _run(stack: str, settings: Settings, mode: str, config: dict[str, Any], sku:
             "app_gateway_subnet_id",
             "apim_subnet_id",
             "private_endpoint_subnet_id",
-            "openai_dns_zone_id",
-            "key_vault_dns_zone_id",
         ):
             pulumi.export(key, getattr(net, key))
+        pulumi.export("dns_zone_ids", net.dns_zone_ids)
         pulumi.export("apim_dns_zone_names", net.apim_dns_zone_names)
         if net.apim_dns_zone_names:
             ApimPrivateDns(
@@ -270,8 +269,9 @@ def test_outputs(internal: PlanResult, external: PlanResult) -> None:
     assert out["app_gateway_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-agw")
     assert out["apim_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-apim")
     assert out["private_endpoint_subnet_id"].endswith("/subnets/snet-aoaigw-prod-gwc-pep")
-    assert out["openai_dns_zone_id"].endswith(f"/privateDnsZones/{OPENAI_DNS_ZONE}")
-    assert out["key_vault_dns_zone_id"].endswith(f"/privateDnsZones/{KEY_VAULT_DNS_ZONE}")
+    assert set(out["dns_zone_ids"]) == {"openai", "key-vault"}
+    assert out["dns_zone_ids"]["openai"].endswith(f"/privateDnsZones/{OPENAI_DNS_ZONE}")
+    assert out["dns_zone_ids"]["key-vault"].endswith(f"/privateDnsZones/{KEY_VAULT_DNS_ZONE}")
     assert set(out["apim_dns_zone_names"]) == {"gateway", "management", "scm"}
     assert external.outputs["apim_dns_zone_names"] == {}
 
