@@ -19,6 +19,7 @@ from components.apim.spec import (
     load_spec,
     operation_ids,
     patch_spec,
+    point_at,
     resolve_operations,
     validate_for_apim,
 )
@@ -331,6 +332,10 @@ def test_backend_url_must_be_https(project: dict[str, Any], url: str) -> None:
     message = str(caught.value)
     assert message.startswith("specs/azure-openai-inference.json: ") and "https://" in message
     assert "\n" not in message
+    # Each API points the patched spec at its account's endpoint through the same check.
+    with pytest.raises(SpecError) as pointed:
+        point_at(project, url, "specs/azure-openai-inference.json")
+    assert str(pointed.value) == message
 
 
 def test_patch_refuses_documents_load_spec_would_refuse() -> None:

@@ -15,7 +15,7 @@ from components.apim.policies import (
     TEAM_SUBSCRIPTION_PREFIX,
     render_policy,
 )
-from components.apim.spec import dump_spec, patch_spec
+from components.apim.spec import dump_spec, point_at
 from components.apim.surfaces import Surface
 from components.openai import OpenAiAccount
 
@@ -28,7 +28,6 @@ def openai_api(
     *,
     accounts: Mapping[str, OpenAiAccount],
     spec: Mapping[str, Any],
-    operations: tuple[str, ...],
     spec_source: str,
     policy: Mapping[str, Any],
     subscription_required: bool,
@@ -38,21 +37,15 @@ def openai_api(
     common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> apim.Api:
-    """The API and its policy. `policy` is the template's context beyond what the surface and accounts give;
+    """The API and its policy. `spec` comes patched and checked from the settings; the API points it at its primary
+    account. `policy` is the template's context beyond what the surface and accounts give;
     `extra_backends` are backends the policy may name besides the surface's pool and its members (Content Safety);
     `wait_for` holds what the first request needs (backends, the roles on Azure OpenAI)."""
     by_priority = sorted(accounts.items(), key=lambda item: (item[1].priority, item[0]))
     member_backends = [surface.backend_id(name) for name, _ in by_priority]
     primary = by_priority[0][1]
     spec_json = primary.endpoint.apply(
-        lambda endpoint: dump_spec(
-            patch_spec(
-                spec,
-                backend_url=endpoint.rstrip("/") + surface.backend_path,
-                keep_operations=operations,
-                source=spec_source,
-            )
-        )
+        lambda endpoint: dump_spec(point_at(spec, endpoint.rstrip("/") + surface.backend_path, spec_source))
     )
     api = apim.Api(
         f"{prefix}-api{surface.infix}",

@@ -24,10 +24,10 @@ from components.shared import Placement, diagnostic_setting, role_assignment
 
 @dataclass(frozen=True)
 class ApiSpec:
-    """One surface's OpenAPI document, the operations to publish from it, and where it came from."""
+    """One surface's OpenAPI document, patched and checked (pointing at a placeholder account), and where it came
+    from."""
 
     document: Mapping[str, Any]
-    operations: tuple[str, ...]
     source: str
 
 
@@ -163,7 +163,6 @@ class Gateway(pulumi.ComponentResource):
                 surface,
                 accounts=args.backends,
                 spec=spec.document,
-                operations=spec.operations,
                 spec_source=spec.source,
                 policy={
                     "auth_mode": "managed-identity" if args.auth_mode == "managedIdentity" else "api-key",

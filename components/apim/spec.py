@@ -22,6 +22,7 @@ __all__ = [
     "load_spec",
     "operation_ids",
     "patch_spec",
+    "point_at",
     "resolve_operations",
     "validate_for_apim",
 ]
@@ -171,11 +172,8 @@ def patch_spec(
     in what is left is an error. A 3.1 document is converted to 3.0 after that selection, so 3.1
     constructs with no 3.0 form are refused only where a kept operation reaches them.
     """
-    _check_backend_url(backend_url, source)
     version = _check_document(spec, source)
-    document: dict[str, Any] = _copy(spec)
-
-    document["servers"] = [{"url": backend_url}]
+    document = point_at(_copy(spec), backend_url, source)
     if _OPENAPI_31.fullmatch(version):
         _drop_31_document_fields(document, source)
     _drop_file_examples(document)
@@ -187,6 +185,13 @@ def patch_spec(
         _convert_schemas_to_30(document, source)
         document["openapi"] = APIM_OPENAPI_VERSION
     return document
+
+
+def point_at(spec: Mapping[str, Any], backend_url: str, source: str = "<spec>") -> dict[str, Any]:
+    """`spec` with `servers` set to `backend_url` alone, an absolute https URL (a shallow copy): the only part of a
+    patched spec that differs between the accounts it is imported for."""
+    _check_backend_url(backend_url, source)
+    return {**spec, "servers": [{"url": backend_url}]}
 
 
 def operation_ids(spec: Mapping[str, Any]) -> list[str]:

@@ -29,7 +29,8 @@ from components.settings.base import (
 )
 from components.waf import PROMPT_PRONE_GROUPS
 
-# Any endpoint: patching only rewrites `servers`, so checking with this one checks what every account gets.
+# Any endpoint: each API only points the checked document at its own account (point_at rewrites `servers`), so
+# checking with this one checks what every account gets.
 SPEC_CHECK_BACKEND_URL = "https://example.openai.azure.com/openai"
 
 
@@ -538,19 +539,17 @@ class Settings(Section):
         """APIM's forward-request timeout: set, or short enough that APIM answers before the edge gives up."""
         return self.apim.backend_timeout_seconds or self.edge.request_timeout_seconds - APIM_ANSWERS_FIRST_SECONDS
 
-    def api_specs(self) -> dict[str, tuple[dict[str, Any], tuple[str, ...], str]]:
-        """Each surface's spec (deployments, v1), loaded and checked against the operations it publishes, with
-        those operations and the file it came from."""
+    def api_specs(self) -> dict[str, tuple[dict[str, Any], str]]:
+        """Each surface's spec (deployments, v1) patched down to the operations it publishes and checked, with the
+        file it came from."""
         return {
             "deployments": _spec("specPath", self.spec_path, "apiOperations", self.api_operations),
             "v1": _spec("v1SpecPath", self.v1_spec_path, "v1Operations", self.v1_operations),
         }
 
 
-def _spec(
-    path_key: str, path: str, operations_key: str, operations: tuple[str, ...]
-) -> tuple[dict[str, Any], tuple[str, ...], str]:
-    """The spec, the operations to publish as the spec spells them, and its path; refused in one line when APIM
+def _spec(path_key: str, path: str, operations_key: str, operations: tuple[str, ...]) -> tuple[dict[str, Any], str]:
+    """The spec patched for APIM with only the operations to publish, and its path; refused in one line when APIM
     could not import what the stack publishes of it (checked here, before any resource is declared)."""
     with _refused_as(path_key):
         spec = load_spec(PROJECT_DIR / path)
@@ -559,7 +558,7 @@ def _spec(
     with _refused_as(path_key):
         patched = patch_spec(spec, backend_url=SPEC_CHECK_BACKEND_URL, keep_operations=resolved, source=path)
         validate_for_apim(patched, path)
-    return spec, resolved, path
+    return patched, path
 
 
 @contextmanager
