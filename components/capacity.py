@@ -3,8 +3,9 @@ alert thresholds and budgets no traffic can reach, the alerts and the cost sheet
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 # Types only: the settings' rules use this module, so importing the settings package here would be circular.
 if TYPE_CHECKING:
@@ -15,7 +16,10 @@ if TYPE_CHECKING:
         OpenAiBackendSettings,
     )
 
-PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
+# Deployment SKUs: provisioned ones are sized in PTUs, the others in thousands of tokens per minute.
+ProvisionedSku = Literal["ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"]
+ModelSku = Literal["Standard", "GlobalStandard", "DataZoneStandard", ProvisionedSku]
+PROVISIONED_SKUS = frozenset(typing.get_args(ProvisionedSku))
 # Input tokens per minute one PTU processes, by model: Microsoft Learn "Provisioned throughput: billing, sizing
 # and cost management", table "Throughput and deployment parameter values by model" (2026-05-17).
 PTU_INPUT_TOKENS_PER_MINUTE: dict[str, int] = {
