@@ -45,7 +45,7 @@ def openai_api(
     member_backends = [surface.backend_id(name) for name, _ in by_priority]
     primary = by_priority[0][1]
     spec_json = primary.endpoint.apply(
-        lambda endpoint: dump_spec(point_at(spec, endpoint.rstrip("/") + surface.backend_path, spec_source))
+        lambda endpoint: dump_spec(point_at(spec, surface.backend_url(endpoint), spec_source))
     )
     api = apim.Api(
         f"{prefix}-api{surface.infix}",

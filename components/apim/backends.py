@@ -57,7 +57,7 @@ def openai_backends(
             backend_id=surface.backend_id(backend_name),
             title=f"{surface.display_name} {backend_name}",
             description=f"Azure OpenAI account of backend '{backend_name}' ({surface.path}).",
-            url=account.endpoint.apply(lambda endpoint: endpoint.rstrip("/") + surface.backend_path),
+            url=account.endpoint.apply(surface.backend_url),
             protocol="http",
             tls=apim.BackendTlsPropertiesArgs(validate_certificate_chain=True, validate_certificate_name=True),
             # One 429 or 5xx takes the account out of the pool; Retry-After sets how long.

@@ -30,6 +30,10 @@ class Surface:
     def backend_id(self, backend_name: str) -> str:
         return f"{self.backend_prefix}{backend_name}"
 
+    def backend_url(self, endpoint: str) -> str:
+        """The URL this surface reaches an account at, from the account's endpoint."""
+        return endpoint.rstrip("/") + self.backend_path
+
 
 DEPLOYMENTS = Surface(
     name="deployments",
