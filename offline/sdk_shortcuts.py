@@ -1,14 +1,18 @@
-"""Shortcuts past pulumi SDK work that nothing reads under the mock engine, each guarded against SDK changes.
+"""Shortcuts past pulumi SDK work that the mock engine does not need, each guarded against SDK changes.
 
-Under the mock engine, most of a plan's time went into work whose only reader is a real engine:
+Under the mock engine, most of a plan's time went into work whose only reader is a real engine, or that is
+repeated although its answer cannot change:
 - `Resource.__init__` collapses every alias into a URN Output up front (azure-native declares an alias per
   past API version) for engines without alias-spec support;
 - each registration then resolves those aliases into alias specs, and captures a stack trace and source
-  position for the engine's diagnostics.
-`MockMonitor.RegisterResource` reads none of it. The mock monitor itself then turned each request's wire form
-into Python values and the mock's answer back into wire form through the SDK's asynchronous (de)serialisers,
-on a fresh event loop in a worker thread, although the mock deals only in plain JSON values. What the program
-declares, and what the plan records, is the same with or without the shortcuts (a test compares both paths).
+  position for the engine's diagnostics; `MockMonitor.RegisterResource` reads none of it;
+- the mock monitor turned each request's wire form into Python values, and the mock's answer back, through
+  the SDK's asynchronous (de)serialisers on a fresh event loop in a worker thread, although the mock deals
+  only in plain JSON values;
+- serialising each property unwrapped its annotated type (`Optional[Input[...]]`) again on every call; a
+  type's unwrapping never changes, so it is remembered per type.
+What the program declares, and what the plan records, is the same with or without the shortcuts (a test
+compares both paths).
 
 Each shortcut replaces an SDK function or method. If the installed SDK no longer has one with the parameters
 it had in the pinned version, no shortcut is applied: the plan takes the plain (slower) path and says so
@@ -17,6 +21,7 @@ once, never a wrong plan.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Callable, Iterator
@@ -26,6 +31,7 @@ from types import ModuleType
 from typing import Any
 
 import pulumi
+import pulumi._types
 import pulumi.resource
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import resource as runtime_resource
@@ -53,6 +59,13 @@ async def _no_aliases(resource: Any, resource_options: Any, supports_alias_specs
 
 def _no_source_position(stack: Any) -> None:
     return None
+
+
+def _remembered(owner: ModuleType, name: str) -> Callable[..., Any]:
+    """`owner.name` remembering its answer per argument: for pure functions of a type (types are hashable).
+    Without the original, `missing()` names it and no shortcut applies, so the stand-in is never called."""
+    original: Any = getattr(owner, name, None)
+    return functools.cache(original) if callable(original) else original
 
 
 def _plain(value: Any) -> Any:
@@ -101,6 +114,8 @@ SHORTCUTS = (
     Shortcut(runtime_resource, "_get_stack_trace", (), source_pb2.StackTrace),
     Shortcut(runtime_resource, "_get_source_position", ("stack",), _no_source_position),
     Shortcut(MockMonitor, "RegisterResource", ("self", "request"), _register_plainly),
+    Shortcut(pulumi._types, "unwrap_type", ("val",), _remembered(pulumi._types, "unwrap_type")),
+    Shortcut(pulumi._types, "unwrap_optional_type", ("val",), _remembered(pulumi._types, "unwrap_optional_type")),
 )
 
 _noticed = False
