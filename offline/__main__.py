@@ -11,7 +11,7 @@ from typing import Any
 from components.outputs import cost_sheet
 from components.settings import ConfigError, settings_from_config
 from offline import artefacts
-from offline.engine import PROJECT_DIR, run_program, stack_config
+from offline.engine import PROJECT_DIR, one_plan_process, run_program, stack_config
 from offline.fixed_costs import fixed_cost_markdown
 from policies.offline import PolicyConfigError, evaluate, has_mandatory_violation, write_report
 
@@ -60,4 +60,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    with one_plan_process():
+        sys.exit(main())

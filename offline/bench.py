@@ -160,7 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        _child(args.child, args.out)
+        from offline.engine import one_plan_process
+
+        # Every measured process, the floor too, runs as `python -m offline` does.
+        with one_plan_process():
+            _child(args.child, args.out)
         return 0
 
     with tempfile.TemporaryDirectory() as tmp:

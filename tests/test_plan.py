@@ -291,6 +291,21 @@ def test_a_changed_sdk_method_is_named_with_its_class(monkeypatch: pytest.Monkey
     assert sdk_shortcuts.missing() == ["pulumi.runtime.mocks.MockMonitor.RegisterResource"]
 
 
+def test_a_plan_process_leaves_its_objects_to_the_exit() -> None:
+    import gc
+
+    from offline.engine import one_plan_process
+
+    assert gc.isenabled(), "the test session collects as usual"
+    try:
+        with one_plan_process():
+            assert not gc.isenabled(), "no collection while the plan runs"
+        assert not gc.isenabled() and gc.get_freeze_count() > 0, "what is left is frozen, out of the exit's collection"
+    finally:
+        gc.unfreeze()
+        gc.enable()
+
+
 def test_architecture_shows_how_a_request_flows() -> None:
     prod = "\n".join(request_flow_mermaid(plan_for("prod").resources()))
     assert "client --> edge" in prod and "edge --> apim" in prod and "WAF Prevention" in prod
