@@ -242,24 +242,18 @@ class Alerts(pulumi.ComponentResource):
 
     def _workbook(self) -> applicationinsights.Workbook:
         args = self._args
-        accounts: pulumi.Input[Mapping[str, str]] = (
-            pulumi.Output.all(**dict(args.openai_account_ids)) if args.openai_account_ids else {}
-        )
+        # Output.all unwraps the ids inside the accounts' mapping too.
         serialized = pulumi.Output.all(
             workspace_id=args.workspace_id,
             app_insights_id=args.app_insights_id,
             apim_id=args.apim_id,
             app_gateway_id=args.app_gateway_id,
-            accounts=accounts,
+            openai_account_ids=dict(args.openai_account_ids),
         ).apply(
-            lambda v: render_workbook(
+            lambda ids: render_workbook(
                 workbook_context(
+                    **ids,
                     title=self._workbook_title,
-                    workspace_id=v["workspace_id"],
-                    app_insights_id=v["app_insights_id"],
-                    apim_id=v["apim_id"],
-                    openai_account_ids=v["accounts"],
-                    app_gateway_id=v["app_gateway_id"],
                     products=args.products,
                     deployment_prices=args.deployment_prices,
                     deployment_models=args.deployment_models,
