@@ -73,11 +73,7 @@ class Alerts(pulumi.ComponentResource):
         for each, group in itertools.groupby(rules, key=lambda rule: rule.each):
             grouped = list(group)
             for target in self._targets(each):
-                for rule in grouped:
-                    key = rule.key.format(**target.words)
-                    rule_name = args.namer.name("alert", key)
-                    names.append(rule_name)
-                    self._declare(rule, target, key, rule_name)
+                names += [self._declare(rule, target) for rule in grouped]
         workbook = self._workbook()
         self._chargeback_functions()
         self.alert_names = pulumi.Output.from_input(names)
@@ -129,8 +125,11 @@ class Alerts(pulumi.ComponentResource):
         value: float = getattr(self._args.thresholds, rule.threshold)
         return value
 
-    def _declare(self, rule: AlertRule, target: Target, key: str, rule_name: str) -> None:
+    def _declare(self, rule: AlertRule, target: Target) -> str:
+        """Declares the rule for this target and returns the rule's name."""
         args = self._args
+        key = rule.key.format(**target.words)
+        rule_name = args.namer.name("alert", key)
         threshold = self._threshold(rule, target)
         words = {**target.words, "threshold": number(threshold), "book": f"workbook '{self._workbook_title}'"}
         common: dict[str, Any] = {
@@ -199,6 +198,7 @@ class Alerts(pulumi.ComponentResource):
                 actions=monitor.ActionsArgs(action_groups=[args.action_group_id]),
                 **common,
             )
+        return rule_name
 
     def _team_products(self) -> dict[str, str]:
         """Each team's product: a call with a team's Entra ID token carries no product of its own."""
