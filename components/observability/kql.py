@@ -79,11 +79,6 @@ CHARGEBACK_PARAMETERS = "monthsAgo:int = 0"
 NO_TEAM = "(no team)"
 
 
-def model_table(deployment_models: Mapping[str, str]) -> str:
-    """`let models = datatable(...)`: the model each deployment name serves (the same on every pool member)."""
-    return _datatable("models", "Deployment: string, Model: string", sorted(deployment_models.items()))
-
-
 def _month(months_ago: str) -> list[str]:
     return [
         f"let monthStart = startofmonth(now(), -{months_ago});",
@@ -114,7 +109,7 @@ def chargeback_query(
     return "\n".join(
         [
             token_usage(app_insights_id, deployment_prices),
-            model_table(deployment_models),
+            _datatable("models", "Deployment: string, Model: string", sorted(deployment_models.items())),
             team_table(team_products),
             *_month(months_ago),
             "usage",
