@@ -14,10 +14,10 @@ from typing import Literal
 import pulumi
 
 from components.observability.kql import (
+    BACKENDS_UNAVAILABLE_QUERY,
     MIN_REQUESTS_FOR_ERROR_RATE,
-    backends_unavailable_query,
+    SERVER_ERROR_RATE_QUERY,
     gateway_rejections_query,
-    server_error_rate_query,
     spend_pace_query,
 )
 
@@ -101,7 +101,7 @@ ALERT_RULES: tuple[AlertRule, ...] = (
     AlertRule(
         key="apim-5xx",
         each="apim",
-        signal=LogQuery(lambda _: server_error_rate_query(), "ErrorPercent", "Maximum", "APIM server errors"),
+        signal=LogQuery(lambda _: SERVER_ERROR_RATE_QUERY, "ErrorPercent", "Maximum", "APIM server errors"),
         threshold="apim_server_error_percent",
         severity=SEVERITY_ERROR,
         runbook="More than {threshold}% of gateway responses were 5xx in the last 15 minutes "
@@ -213,7 +213,7 @@ ALERT_RULES: tuple[AlertRule, ...] = (
         key="backends-unavailable",
         each="apim",
         signal=LogQuery(
-            lambda _: backends_unavailable_query(), "Responses", "Total", "No Azure OpenAI backend available"
+            lambda _: BACKENDS_UNAVAILABLE_QUERY, "Responses", "Total", "No Azure OpenAI backend available"
         ),
         threshold="circuit_breaker_trips",
         operator="GreaterThanOrEqual",

@@ -156,25 +156,21 @@ def llm_log_usage_query(
     )
 
 
-def server_error_rate_query() -> str:
-    return "\n".join(
-        [
-            "ApiManagementGatewayLogs",
-            "| summarize Requests = count(), ServerErrors = countif(ResponseCode >= 500)",
-            f"| where Requests >= {MIN_REQUESTS_FOR_ERROR_RATE}",
-            "| project ErrorPercent = round(100.0 * ServerErrors / Requests, 2), ServerErrors, Requests",
-        ]
-    )
-
-
-def backends_unavailable_query() -> str:
-    return "\n".join(
-        [
-            "ApiManagementGatewayLogs",
-            f"| where {BACKENDS_UNAVAILABLE}",
-            "| summarize Responses = count()",
-        ]
-    )
+SERVER_ERROR_RATE_QUERY = "\n".join(
+    [
+        "ApiManagementGatewayLogs",
+        "| summarize Requests = count(), ServerErrors = countif(ResponseCode >= 500)",
+        f"| where Requests >= {MIN_REQUESTS_FOR_ERROR_RATE}",
+        "| project ErrorPercent = round(100.0 * ServerErrors / Requests, 2), ServerErrors, Requests",
+    ]
+)
+BACKENDS_UNAVAILABLE_QUERY = "\n".join(
+    [
+        "ApiManagementGatewayLogs",
+        f"| where {BACKENDS_UNAVAILABLE}",
+        "| summarize Responses = count()",
+    ]
+)
 
 
 def gateway_rejections_query(product: str) -> str:
