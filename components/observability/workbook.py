@@ -51,8 +51,6 @@ def render_workbook(context: Mapping[str, Any], template: str = WORKBOOK_TEMPLAT
     except json.JSONDecodeError as exc:
         where = f"{template} (rendered):{exc.lineno}:{exc.colno}"
         raise WorkbookRenderError(f"{where}: not valid JSON: {exc.msg}") from None
-    if document.get("version") != "Notebook/1.0":
-        raise WorkbookRenderError(f"{template}: version must be 'Notebook/1.0', got {document.get('version')!r}")
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
 
