@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -39,6 +39,7 @@ class AlertsArgs:
     openai_account_ids: Mapping[str, pulumi.Input[str]]
     app_gateway_id: pulumi.Input[str] | None
     products: Mapping[str, ProductSettings]
+    teams: Mapping[str, TeamSettings]
     # Each account's token alert: (threshold, what its deployments can process or None), tokens per hour.
     openai_token_alerts: Mapping[str, tuple[int, int | None]]
     deployment_prices: Mapping[str, tuple[float, float]]
@@ -46,7 +47,6 @@ class AlertsArgs:
     deployment_models: Mapping[str, str]
     currency: str
     token_metric_namespace: str
-    teams: Mapping[str, TeamSettings] = field(default_factory=dict)
 
 
 def number(value: float) -> str:
