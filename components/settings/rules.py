@@ -22,6 +22,7 @@ from components.list_prices import LIST_PRICES
 from components.naming import Namer
 from components.settings.base import PROJECT, ConfigError, did_you_mean
 from components.settings.models import SUBNET_MIN_SIZE, LimitSettings, Settings, SubnetSettings
+from components.text import clip
 from components.waf import RULE_GROUPS
 
 
@@ -31,8 +32,7 @@ def fail(key: str, value: Any, allowed: str) -> NoReturn:
 
 
 def show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
+    return clip(repr(value) if isinstance(value, str) else json.dumps(value, default=str), 60)
 
 
 def check_settings(s: Settings) -> None:
