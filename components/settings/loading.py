@@ -55,10 +55,10 @@ def _decode(name: str, value: Any) -> Any:
     """A top-level value as the program receives it: the CLI passes every one as text, objects and lists as
     JSON. Text is read by the key's declared type (so `protectResources: "true"` from `pulumi config set`
     is true); inside objects, types must already match."""
-    field = Settings.model_fields.get(_snake(name))
-    if not isinstance(value, str) or field is None:
+    if not isinstance(value, str):
         return value
-    kind = _schema_at([field.alias])[1].get("type")
+    # The schema knows the keys by their alias, as the stack file spells them; an unknown key has no type.
+    kind = _schema_at([name])[1].get("type")
     if kind in ("object", "array"):
         try:
             return json.loads(value)
@@ -72,10 +72,6 @@ def _decode(name: str, value: Any) -> Any:
         except ValueError:
             return value
     return value
-
-
-def _snake(alias: str) -> str:
-    return "".join(f"_{c.lower()}" if c.isupper() else c for c in alias)
 
 
 # ---------------------------------------------------------------- refusals as one line
@@ -105,26 +101,26 @@ def explain(error: ErrorDetails) -> str:
         )
     if is_key:
         return f"{path}: invalid name; expected {ctx.get('meaning', error['msg'])}"
-    return f"{path}{_shown(value)}: {_allowed(kind, error, prop, shape, value)}"
+    return f"{path}{_shown(value)}: {_allowed(kind, error, shape, value)}"
 
 
-def _allowed(kind: str, error: ErrorDetails, prop: dict[str, Any], shape: dict[str, Any], value: Any) -> str:
+def _allowed(kind: str, error: ErrorDetails, shape: dict[str, Any], value: Any) -> str:
     ctx = error.get("ctx") or {}
     quoted_number = isinstance(value, str) and value.strip().lstrip("-").replace(".", "", 1).isdigit()
     if kind == "literal_error":
         choices = [str(c) for c in shape.get("enum", [])]
         return f"not allowed; expected one of {', '.join(choices)}{did_you_mean(str(value), choices)}"
-    if kind in ("int_type", "int_parsing", "int_from_float"):
+    if kind == "int_type":
         return "expected a whole number" + (", written without quotes" if quoted_number else "")
-    if kind in ("float_type", "float_parsing"):
+    if kind == "float_type":
         return "expected a number" + (", written without quotes" if quoted_number else "")
     if kind == "bool_type":
         return "expected true or false" + (", written without quotes" if isinstance(value, str) else "")
     if kind == "string_type":
         return "expected text; write it in quotes"
-    if kind in ("model_type", "dict_type", "model_attributes_type"):
+    if kind in ("model_type", "dict_type"):
         return "expected an object"
-    if kind in ("tuple_type", "list_type"):
+    if kind == "tuple_type":
         return "expected a list"
     if kind in ("greater_than_equal", "less_than_equal"):
         # The bounds of the value itself: a map entry's own, not those of the setting that holds the map.
