@@ -358,12 +358,9 @@ def _network(s: Settings) -> None:
 
 def _cidr(key: str, text: str) -> ipaddress.IPv4Network:
     try:
-        net = ipaddress.ip_network(text, strict=True)
+        return ipaddress.IPv4Network(text, strict=True)
     except ValueError:
         fail(key, text, "expected an IPv4 CIDR block such as 10.20.0.0/24 (host bits zero)")
-    if not isinstance(net, ipaddress.IPv4Network):
-        fail(key, text, "expected an IPv4 CIDR block")
-    return net
 
 
 def _alerts(s: Settings) -> None:
