@@ -17,6 +17,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 
 from policies.rules.plan_markers import SECRET, UNKNOWN
+from policies.rules.typed_view import GENERIC, SERVICE, typed_type
 
 SUBSCRIPTION_ID = "00000000-0000-0000-0000-0000000000aa"
 TENANT_ID = "00000000-0000-0000-0000-0000000000bb"
@@ -59,7 +60,9 @@ _ARM_PATHS: dict[str, str] = {
     "privatedns:VirtualNetworkLink": (
         "Microsoft.Network/privateDnsZones/{privateZoneName}/virtualNetworkLinks/{virtualNetworkLinkName}"
     ),
-    "privatedns:PrivateRecordSet": "Microsoft.Network/privateDnsZones/{privateZoneName}/A/{relativeRecordSetName}",
+    "privatedns:PrivateRecordSet": (
+        "Microsoft.Network/privateDnsZones/{privateZoneName}/{recordType}/{relativeRecordSetName}"
+    ),
     "operationalinsights:Workspace": "Microsoft.OperationalInsights/workspaces/{workspaceName}",
     "applicationinsights:Component": "Microsoft.Insights/components/{resourceName}",
     "applicationinsights:Workbook": "Microsoft.Insights/workbooks/{resourceName}",
@@ -102,8 +105,6 @@ def arm_id(type_token: str, inputs: Mapping[str, Any], name: str) -> str:
     if short not in _ARM_PATHS:
         return f"/subscriptions/{SUBSCRIPTION_ID}/providers/mock/{short}/{name}"
     path = _ARM_INPUT.sub(lambda found: f"{inputs.get(found[1], name)}", _ARM_PATHS[short])
-    if short == "privatedns:PrivateRecordSet":
-        path = path.replace("/A/", f"/{inputs.get('recordType', 'A')}/")
     return f"{group}/providers/{path}"
 
 
@@ -190,11 +191,7 @@ def _add_outputs(
         state["properties"] = props
     elif short == "apimanagement:ApiManagementService":
         state.update(_apim_outputs(name, resource_id, inputs, subnets))
-    elif (
-        short == "resources:Resource"
-        and resource_id.split("/providers/", 1)[1].startswith("Microsoft.ApiManagement/service/")
-        and inputs.get("resourceType") == "service"
-    ):
+    elif short == "resources:Resource" and typed_type(GENERIC, inputs) == SERVICE:
         # The generic resource returns the service's own properties under `properties`.
         state["properties"] = {**props, **_apim_outputs(name, resource_id, props, subnets)}
     elif short == "managedidentity:UserAssignedIdentity":
@@ -219,9 +216,6 @@ def _add_outputs(
                 **dns,
                 "fqdn": f"{dns['domainNameLabel']}.{inputs.get('location', 'eastus')}.cloudapp.azure.com",
             }
-    elif short == "apimanagement:Subscription":
-        state.pop("primaryKey", None)
-        state.pop("secondaryKey", None)
 
 
 def _apim_outputs(name: str, resource_id: str, props: Mapping[str, Any], subnets: Mapping[str, str]) -> dict[str, Any]:
