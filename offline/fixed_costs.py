@@ -55,9 +55,8 @@ def _log_alert_price(frequency: str) -> str:
 
 def _metric_series(inputs: Mapping[str, Any]) -> int:
     """Time series a metric alert watches: one per combination of the dimension values it names."""
-    series = 0
-    for criterion in (inputs.get("criteria") or {}).get("allOf", []):
-        series += math.prod(len(d.get("values", [])) or 1 for d in criterion.get("dimensions") or [])
+    criteria = (inputs.get("criteria") or {}).get("allOf", [])
+    series = sum(math.prod(len(d.get("values", [])) or 1 for d in c.get("dimensions") or []) for c in criteria)
     return max(series, 1)
 
 
@@ -72,10 +71,8 @@ def cost_lines(resources: Iterable[Mapping[str, Any]]) -> list[CostLine]:
             lines += _apim_lines(inputs)
         elif kind == "network:ApplicationGateway":
             lines.append(CostLine("Application Gateway WAF_v2", "appGateway.WAF_v2", 1))
-            # Autoscale reserves its minimum; a fixed-size gateway reserves all its instances.
-            autoscale = inputs.get("autoscaleConfiguration")
-            fixed = (inputs.get("sku") or {}).get("capacity", 0)
-            reserved = int(autoscale.get("minCapacity", 0) if autoscale else fixed or 0)
+            # The edge always autoscales (edge.minCapacity..maxCapacity), and autoscale reserves its minimum.
+            reserved = int(inputs["autoscaleConfiguration"]["minCapacity"])
             if reserved:
                 what = f"  {reserved} reserved instance(s) (autoscale minimum)"
                 lines.append(CostLine(what, "appGateway.reservedInstance", reserved))

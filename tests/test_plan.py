@@ -336,10 +336,15 @@ def test_log_alerts_are_priced_by_how_often_they_run(frequency: str, key: str) -
     assert [line.price_key for line in cost_lines([rule])] == [key]
 
 
-def test_a_fixed_size_application_gateway_reserves_all_its_instances() -> None:
-    gateway = {"type": "azure-native:network:ApplicationGateway", "inputs": {"sku": {"name": "WAF_v2", "capacity": 3}}}
+@pytest.mark.parametrize(("minimum", "reserved"), [(0, {}), (3, {"appGateway.reservedInstance": 3})])
+def test_an_application_gateway_reserves_its_autoscale_minimum(minimum: int, reserved: dict[str, int]) -> None:
+    # The edge declares no fixed-size gateway: test_edge checks it always autoscales between the settings' bounds.
+    gateway = {
+        "type": "azure-native:network:ApplicationGateway",
+        "inputs": {"sku": {"name": "WAF_v2"}, "autoscaleConfiguration": {"minCapacity": minimum, "maxCapacity": 10}},
+    }
     lines = {line.price_key: line.quantity for line in cost_lines([gateway])}
-    assert lines == {"appGateway.WAF_v2": 1, "appGateway.reservedInstance": 3}
+    assert lines == {"appGateway.WAF_v2": 1, **reserved}
 
 
 def test_the_benchmarks_large_config_is_a_valid_stack() -> None:
