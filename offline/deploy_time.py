@@ -98,9 +98,8 @@ def critical_path(resources: Sequence[Mapping[str, Any]]) -> CriticalPath:
             finish[urn] = (start + minutes_for(by_urn[urn]), before)
         return finish[urn][0]
 
+    # A plan always creates something: the settings require an OpenAI backend.
     leaves = [urn for urn, res in by_urn.items() if not is_component(res)]
-    if not leaves:
-        return CriticalPath(0.0, ())
     last = max(leaves, key=lambda urn: (done(urn), urn))
     steps: list[tuple[str, float]] = []
     cursor: str | None = last
