@@ -69,8 +69,8 @@ def apiops_files(resources: Iterable[Mapping[str, Any]]) -> dict[str, str]:
             api = inputs["apiId"]
             info = {k: v for k, v in inputs.items() if k != "value"}
             files[f"apis/{api}/apiInformation.json"] = dump_json(info)
-            if isinstance(inputs.get("value"), str):
-                files[f"apis/{api}/specification.json"] = dump_json(json.loads(inputs["value"]))
+            # Every API imports its spec inline, as openapi+json.
+            files[f"apis/{api}/specification.json"] = dump_json(json.loads(inputs["value"]))
         elif kind == "ProductApiLink":
             product_apis[inputs["productId"]].append(_last_segment(inputs["apiId"]))
         elif kind in POLICY_FILES:
@@ -151,16 +151,15 @@ def request_flow_mermaid(resources: Sequence[Mapping[str, Any]]) -> list[str]:
     gateways = of["network:ApplicationGateway"]
     entry = "client"
     if gateways:
-        waf = next(iter(of["network:WebApplicationFirewallPolicy"]), None)
-        mode = (waf or {}).get("inputs", {}).get("policySettings", {}).get("mode", "")
+        # The edge always declares its WAF policy beside the gateway.
+        mode = of["network:WebApplicationFirewallPolicy"][0]["inputs"]["policySettings"]["mode"]
         lines += [
             f'  edge["Application Gateway {gateways[0]["inputs"]["sku"]["name"]}<br/>WAF {mode}"]',
             "  client --> edge",
         ]
         entry = "edge"
-    services = of["apimanagement:ApiManagementService"]
-    sku = services[0]["inputs"].get("sku", {}) if services else {}
-    lines += [f'  apim["API Management {sku.get("name", "")} x{sku.get("capacity", 1)}"]', f"  {entry} --> apim"]
+    sku = of["apimanagement:ApiManagementService"][0]["inputs"]["sku"]
+    lines += [f'  apim["API Management {sku["name"]} x{sku["capacity"]}"]', f"  {entry} --> apim"]
     accounts = {a["inputs"]["accountName"]: a["inputs"] for a in of["cognitiveservices:Account"]}
     backends = {b["inputs"]["backendId"]: b["inputs"] for b in of["apimanagement:Backend"]}
     policies = of["apimanagement:ApiPolicy"]
