@@ -30,10 +30,7 @@ class StackError(Exception):
 
 def environment_of(stack: str, project_dir: Path = PROJECT_DIR) -> str:
     """The stack file's `aoai-gateway:environment`."""
-    try:
-        environment = stack_environment(stack, project_dir)
-    except PolicyConfigError as error:
-        raise StackError(str(error)) from None
+    environment = stack_environment(stack, project_dir)
     if environment not in ENVIRONMENTS:
         said = (
             f"sets no {PROJECT}:environment" if environment is None else f"sets {PROJECT}:environment {environment!r}"
@@ -47,10 +44,7 @@ def environment_of(stack: str, project_dir: Path = PROJECT_DIR) -> str:
 
 def pack_config(stack: str, project_dir: Path = PROJECT_DIR) -> str:
     """The pack config file of `stack` as `--policy-pack-config` takes it from the project folder."""
-    try:
-        path = pack_config_path(stack, environment_of(stack, project_dir))
-    except PolicyConfigError as error:
-        raise StackError(str(error)) from None
+    path = pack_config_path(stack, environment_of(stack, project_dir))
     # An environment always yields a file or an error; None is only for a stack without one.
     assert path is not None
     return shown_path(path)
@@ -102,7 +96,7 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = PROJECT_DIR) -> 
             print("\n".join(new_stack(args.name, args.source, project_dir)))
         else:
             print(pack_config(args.stack, project_dir))
-    except StackError as error:
+    except (StackError, PolicyConfigError) as error:
         print(error, file=sys.stderr)
         return 2
     return 0
