@@ -7,7 +7,7 @@ import gc
 import json
 import runpy
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +19,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.settings import PROJECT, PROJECT_DIR, ConfigError
 from offline import sdk_shortcuts
-from offline.mocks import SECRET, AzureMocks, RecordingMonitor, Registration, redact
+from offline.mocks import SECRET, AzureMocks, RecordingMonitor, redact
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):
@@ -90,22 +90,12 @@ def _without_ciphertext(value: Any) -> Any:
 @dataclass
 class PlanResult:
     stack: str
-    registrations: list[Registration]
-    outputs: dict[str, Any] = field(default_factory=dict)
+    registrations: list[dict[str, Any]]
+    outputs: dict[str, Any]
 
     def resources(self) -> list[dict[str, Any]]:
         """The resources.json shape: sorted by URN, secrets already replaced by "[secret]"."""
-        return [
-            {
-                "urn": r.urn,
-                "type": r.type,
-                "name": r.name,
-                "parent": r.parent,
-                "dependsOn": r.depends_on,
-                "inputs": r.inputs,
-            }
-            for r in sorted(self.registrations, key=lambda r: r.urn)
-        ]
+        return sorted(self.registrations, key=lambda r: r["urn"])
 
 
 def run_program(

@@ -8,7 +8,6 @@ import re
 import threading
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -249,23 +248,13 @@ def _unwrap(value: Any) -> Any:
     return value
 
 
-@dataclass
-class Registration:
-    urn: str
-    type: str
-    name: str
-    parent: str
-    depends_on: list[str]
-    inputs: dict[str, Any]
-    custom: bool
-
-
 class RecordingMonitor(MockMonitor):
-    """Also records parent, dependencies and wire-form inputs, which only the monitor sees."""
+    """Also records parent, dependencies and wire-form inputs, which only the monitor sees: each resource as
+    resources.json lists it."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
-        self.registrations: dict[str, Registration] = {}
+        self.registrations: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -278,16 +267,14 @@ class RecordingMonitor(MockMonitor):
         response = super().RegisterResource(request)
         if request.type == "pulumi:pulumi:Stack":
             return response
-        inputs = redact(json_format.MessageToDict(request.object))
-        registration = Registration(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent,
-            depends_on=sorted(set(request.dependencies)),
-            inputs=inputs,
-            custom=bool(request.custom),
-        )
+        registration = {
+            "urn": response.urn,
+            "type": request.type,
+            "name": request.name,
+            "parent": request.parent,
+            "dependsOn": sorted(set(request.dependencies)),
+            "inputs": redact(json_format.MessageToDict(request.object)),
+        }
         with self._lock:
             self.registrations[response.urn] = registration
         return response
