@@ -56,22 +56,15 @@ def certificate_secret_uri(vault_id: str, secret_name: str) -> str:
     return f"https://{vault_name}.vault.azure.net/secrets/{secret_name}"
 
 
-def managed_rule_set(rule_set: str) -> tuple[str, str]:
-    """Splits a config value such as "OWASP_3.2" or "Microsoft_DefaultRuleSet_2.1" into type and version."""
-    rule_type, version = rule_set.rsplit("_", 1)
-    return rule_type, version
-
-
 def idle_timeout_minutes(request_timeout_seconds: int) -> int:
     """The client connection waits silently for a non-streamed answer: the idle timeout must outlast the request."""
     low, high = IDLE_TIMEOUT_MINUTES
     return min(high, max(low, math.ceil(request_timeout_seconds / 60)))
 
 
-def prompt_exclusions(rule_set: str, groups: Sequence[str]) -> list[network.OwaspCrsExclusionEntryArgs]:
+def prompt_exclusions(rule_type: str, version: str, groups: Sequence[str]) -> list[network.OwaspCrsExclusionEntryArgs]:
     """The prompt-carrying JSON fields, excluded from the given rule groups only (every other rule inspects them).
     RequestArgValues: the WAF still reads the field's name, it skips the prose in its value."""
-    rule_type, version = managed_rule_set(rule_set)
     return [
         network.OwaspCrsExclusionEntryArgs(
             match_variable="RequestArgValues",
@@ -151,7 +144,8 @@ class Edge(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        rule_type, rule_version = managed_rule_set(settings.rule_set)
+        # "OWASP_3.2", "Microsoft_DefaultRuleSet_2.1": the rule set's type, then its version.
+        rule_type, rule_version = settings.rule_set.rsplit("_", 1)
         waf = network.WebApplicationFirewallPolicy(
             f"{name}-waf",
             policy_name=namer.name("waf_policy"),
@@ -174,10 +168,10 @@ class Edge(pulumi.ComponentResource):
                         network.WebApplicationFirewallScrubbingRulesArgs(
                             match_variable=variable,
                             selector_match_operator="Equals",
-                            selector=name,
+                            selector=selector,
                             state="Enabled",
                         )
-                        for variable, name in (
+                        for variable, selector in (
                             ("RequestHeaderNames", SUBSCRIPTION_KEY_HEADER),
                             ("RequestHeaderNames", "Ocp-Apim-Subscription-Key"),
                             ("RequestHeaderNames", "Authorization"),
@@ -192,7 +186,7 @@ class Edge(pulumi.ComponentResource):
                     network.ManagedRuleSetArgs(rule_set_type="Microsoft_BotManagerRuleSet", rule_set_version="1.0"),
                 ],
                 # Prompts are full of code, SQL and shell: without these, Prevention blocks ordinary requests.
-                exclusions=prompt_exclusions(settings.rule_set, settings.exclusion_groups),
+                exclusions=prompt_exclusions(rule_type, rule_version, settings.exclusion_groups),
             ),
             tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self),
