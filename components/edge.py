@@ -50,12 +50,6 @@ class EdgeArgs:
     workspace_id: pulumi.Input[str] | None = None
 
 
-def certificate_secret_uri(vault_id: str, secret_name: str) -> str:
-    """Versionless secret URI of the certificate, so the gateway picks up a renewal on its own."""
-    vault_name = vault_id.rstrip("/").rsplit("/", 1)[-1]
-    return f"https://{vault_name}.vault.azure.net/secrets/{secret_name}"
-
-
 def idle_timeout_minutes(request_timeout_seconds: int) -> int:
     """The client connection waits silently for a non-streamed answer: the idle timeout must outlast the request."""
     low, high = IDLE_TIMEOUT_MINUTES
@@ -206,9 +200,9 @@ class Edge(pulumi.ComponentResource):
             # azure-native refers to a gateway's own children by full ARM id, built before the gateway exists.
             return network.SubResourceArgs(id=pulumi.Output.concat(gateway_prefix, f"/{collection}/{child_name}"))
 
-        certificate_secret_id = certificate_secret_uri(
-            settings.certificate_key_vault_id, settings.certificate_secret_name
-        )
+        vault_name = settings.certificate_key_vault_id.rsplit("/", 1)[-1]
+        # Versionless, so the gateway picks up a renewed certificate on its own.
+        certificate_uri = f"https://{vault_name}.vault.azure.net/secrets/{settings.certificate_secret_name}"
         gateway = network.ApplicationGateway(
             f"{name}-agw",
             application_gateway_name=gateway_name,
@@ -247,9 +241,7 @@ class Edge(pulumi.ComponentResource):
                 network.ApplicationGatewayFrontendPortArgs(name=_PORT_HTTP, port=80),
             ],
             ssl_certificates=[
-                network.ApplicationGatewaySslCertificateArgs(
-                    name=_CERTIFICATE, key_vault_secret_id=certificate_secret_id
-                )
+                network.ApplicationGatewaySslCertificateArgs(name=_CERTIFICATE, key_vault_secret_id=certificate_uri)
             ],
             http_listeners=[
                 network.ApplicationGatewayHttpListenerArgs(
