@@ -21,8 +21,6 @@ APIM_STATUS_PATH = "/status-0123456789abcdef"
 # TLS 1.2+ with only strong (ECDHE, GCM) cipher suites.
 SSL_POLICY = "AppGwSslPolicy20220101S"
 ZONES = ["1", "2", "3"]
-# What Azure allows for a public IP's TCP idle timeout, which is the edge's frontend idle timeout (App Gateway FAQ).
-IDLE_TIMEOUT_MINUTES = (4, 30)
 
 # Names of the gateway's own children, referenced by id from its other children.
 _FRONTEND_IP = "public-frontend"
@@ -48,12 +46,6 @@ class EdgeArgs:
     zone_redundant: bool
     role_propagation_seconds: int = 0
     workspace_id: pulumi.Input[str] | None = None
-
-
-def idle_timeout_minutes(request_timeout_seconds: int) -> int:
-    """The client connection waits silently for a non-streamed answer: the idle timeout must outlast the request."""
-    low, high = IDLE_TIMEOUT_MINUTES
-    return min(high, max(low, math.ceil(request_timeout_seconds / 60)))
 
 
 def prompt_exclusions(rule_type: str, version: str, groups: Sequence[str]) -> list[network.OwaspCrsExclusionEntryArgs]:
@@ -129,8 +121,9 @@ class Edge(pulumi.ComponentResource):
             sku=network.PublicIPAddressSkuArgs(name="Standard", tier="Regional"),
             public_ip_allocation_method="Static",
             public_ip_address_version="IPv4",
-            # The frontend idle timeout: a non-streamed answer keeps the connection silent until it arrives.
-            idle_timeout_in_minutes=idle_timeout_minutes(settings.request_timeout_seconds),
+            # The frontend idle timeout: a non-streamed answer keeps the connection silent until it arrives, so it
+            # must outlast the request. Azure allows 4 to 30 minutes; the settings cap a request at 30 (1800 s).
+            idle_timeout_in_minutes=max(4, math.ceil(settings.request_timeout_seconds / 60)),
             zones=zones,
             # Clients' DNS points settings.host_name at this label (CNAME) or at the address.
             dns_settings=network.PublicIPAddressDnsSettingsArgs(domain_name_label=f"{pip_name}-{namer.suffix}".lower()),
