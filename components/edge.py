@@ -44,8 +44,8 @@ class EdgeArgs:
     apim_gateway_host: pulumi.Input[str]
     subscription_id: pulumi.Input[str]
     zone_redundant: bool
+    workspace_id: pulumi.Input[str]
     role_propagation_seconds: int = 0
-    workspace_id: pulumi.Input[str] | None = None
 
 
 def prompt_exclusions(rule_type: str, version: str, groups: Sequence[str]) -> list[network.OwaspCrsExclusionEntryArgs]:
@@ -313,14 +313,13 @@ class Edge(pulumi.ComponentResource):
             tags=args.placement.tags,
             opts=pulumi.ResourceOptions(parent=self, depends_on=granted),
         )
-        if args.workspace_id is not None:
-            shared.diagnostic_setting(
-                f"{name}-agw-diagnostics",
-                target_id=gateway.id,
-                workspace_id=args.workspace_id,
-                parent=self,
-                dedicated_tables=True,
-            )
+        shared.diagnostic_setting(
+            f"{name}-agw-diagnostics",
+            target_id=gateway.id,
+            workspace_id=args.workspace_id,
+            parent=self,
+            dedicated_tables=True,
+        )
 
         self.public_ip_address = public_ip.ip_address.apply(lambda ip: ip or "")
         self.public_fqdn = public_ip.dns_settings.apply(lambda dns: (dns.fqdn if dns else None) or "")

@@ -28,12 +28,12 @@ class NetworkArgs:
     settings: NetworkSettings
     namer: Namer
     apim_virtual_network_type: str
+    workspace_id: pulumi.Input[str]
     apim_sku: str = "Developer"
     # Host names of an internal APIM by role (gateway, management...), each resolved by a zone of its own.
     apim_host_names: Mapping[str, str] = field(default_factory=dict)
     # A private zone for Azure AI services other than OpenAI (the Content Safety account), when there is one.
     cognitive_services_zone: bool = False
-    workspace_id: pulumi.Input[str] | None = None
 
 
 def security_rules(
@@ -112,15 +112,14 @@ class Network(pulumi.ComponentResource):
                 tags=args.placement.tags,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            if args.workspace_id is not None:
-                # NSGs export no metrics: ARM refuses AllMetrics on them ("Metric export is not enabled").
-                diagnostic_setting(
-                    f"{name}-nsg-{key}-diagnostics",
-                    target_id=nsg.id,
-                    workspace_id=args.workspace_id,
-                    parent=self,
-                    metrics=False,
-                )
+            # NSGs export no metrics: ARM refuses AllMetrics on them ("Metric export is not enabled").
+            diagnostic_setting(
+                f"{name}-nsg-{key}-diagnostics",
+                target_id=nsg.id,
+                workspace_id=args.workspace_id,
+                parent=self,
+                metrics=False,
+            )
             subnet = network.Subnet(
                 f"{name}-snet-{key}",
                 subnet_name=namer.name("subnet", instance),
