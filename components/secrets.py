@@ -46,7 +46,6 @@ class Secrets(pulumi.ComponentResource):
     """One vault per stack; callers get versionless secret URIs so a rotated secret is picked up without a deploy."""
 
     vault_id: pulumi.Output[str]
-    vault_name: pulumi.Output[str]
     vault_uri: pulumi.Output[str]
     stored: dict[str, StoredSecret]
 
@@ -108,6 +107,5 @@ class Secrets(pulumi.ComponentResource):
                 parent=self,
             )
         self.vault_id = vault.id
-        self.vault_name = vault.name
         self.vault_uri = vault.properties.vault_uri
         self.register_outputs({"vaultId": self.vault_id, "vaultUri": self.vault_uri})
