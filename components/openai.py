@@ -85,7 +85,7 @@ class OpenAiBackends(pulumi.ComponentResource):
                     opts=pulumi.InvokeOutputOptions(parent=self),
                 )
                 self.keys[backend_name] = pulumi.Output.secret(keys.key1).apply(lambda key: key or "")
-        self.register_outputs({name: account.id for name, account in self.accounts.items()})
+        self.register_outputs({key: account.id for key, account in self.accounts.items()})
 
     def _deployments(
         self,
