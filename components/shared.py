@@ -169,19 +169,19 @@ def ai_account(
     account_name: str,
     kind: str,
     location: str,
-    resource_group_name: pulumi.Input[str],
-    tags: dict[str, str],
+    placement: Placement,
     private: bool,
     parent: pulumi.Resource,
     protect: bool,
     disable_local_auth: bool = True,
 ) -> cognitiveservices.Account:
     """An Azure AI services account (OpenAI, Content Safety) hardened the same way whatever its kind: a system
-    identity, Entra ID sign-in, no outbound calls, and reachable only through its private endpoint when `private`."""
+    identity, Entra ID sign-in, no outbound calls, and reachable only through its private endpoint when `private`.
+    In `location`, which may differ from the placement's: an OpenAI account goes where its models are."""
     return cognitiveservices.Account(
         name,
         account_name=account_name,
-        resource_group_name=resource_group_name,
+        resource_group_name=placement.resource_group_name,
         location=location,
         kind=kind,
         sku=cognitiveservices.SkuArgs(name="S0"),
@@ -197,7 +197,7 @@ def ai_account(
             restrict_outbound_network_access=True,
             allowed_fqdn_list=[],
         ),
-        tags=tags,
+        tags=placement.tags,
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
 
