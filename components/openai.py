@@ -45,9 +45,10 @@ class OpenAiBackends(pulumi.ComponentResource):
         self.accounts = {}
         self.keys = {}
         for backend_name, backend in sorted(args.backends.items()):
+            prefix = f"{name}-{backend_name}"
             account_name = args.account_names[backend_name]
             account = ai_account(
-                f"{name}-{backend_name}",
+                prefix,
                 account_name=account_name,
                 kind="OpenAI",
                 location=backend.location,
@@ -57,13 +58,29 @@ class OpenAiBackends(pulumi.ComponentResource):
                 protect=args.protect,
                 disable_local_auth=args.disable_local_auth,
             )
-            self._deployments(f"{name}-{backend_name}", account, backend, args)
-            diagnostic_setting(
-                f"{name}-{backend_name}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self
-            )
+            # Azure rejects concurrent deployment operations on one account, so each waits for the previous.
+            previous: pulumi.Resource | None = None
+            for deployment_name, deployment in sorted(backend.deployments.items()):
+                previous = cognitiveservices.Deployment(
+                    f"{prefix}-{deployment_name}",
+                    deployment_name=deployment_name,
+                    account_name=account.name,
+                    resource_group_name=args.placement.resource_group_name,
+                    sku=cognitiveservices.SkuArgs(name=deployment.sku, capacity=deployment.capacity),
+                    properties=cognitiveservices.DeploymentPropertiesArgs(
+                        model=cognitiveservices.DeploymentModelArgs(
+                            format="OpenAI", name=deployment.model, version=deployment.version
+                        ),
+                        version_upgrade_option=deployment.version_upgrade_option,
+                        rai_policy_name=deployment.content_filter,
+                    ),
+                    tags=args.placement.tags,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
+                )
+            diagnostic_setting(f"{prefix}-diag", target_id=account.id, workspace_id=args.workspace_id, parent=self)
             if args.private_link is not None:
                 private_endpoint(
-                    f"{name}-{backend_name}-pe",
+                    f"{prefix}-pe",
                     target_name=account_name,
                     target_id=account.id,
                     group_id="account",
@@ -85,30 +102,3 @@ class OpenAiBackends(pulumi.ComponentResource):
                 )
                 self.keys[backend_name] = pulumi.Output.secret(keys.key1).apply(lambda key: key or "")
         self.register_outputs({key: account.id for key, account in self.accounts.items()})
-
-    def _deployments(
-        self,
-        prefix: str,
-        account: cognitiveservices.Account,
-        backend: OpenAiBackendSettings,
-        args: OpenAiBackendsArgs,
-    ) -> None:
-        # Azure rejects concurrent deployment operations on one account, so each waits for the previous.
-        previous: pulumi.Resource | None = None
-        for deployment_name, deployment in sorted(backend.deployments.items()):
-            previous = cognitiveservices.Deployment(
-                f"{prefix}-{deployment_name}",
-                deployment_name=deployment_name,
-                account_name=account.name,
-                resource_group_name=args.placement.resource_group_name,
-                sku=cognitiveservices.SkuArgs(name=deployment.sku, capacity=deployment.capacity),
-                properties=cognitiveservices.DeploymentPropertiesArgs(
-                    model=cognitiveservices.DeploymentModelArgs(
-                        format="OpenAI", name=deployment.model, version=deployment.version
-                    ),
-                    version_upgrade_option=deployment.version_upgrade_option,
-                    rai_policy_name=deployment.content_filter,
-                ),
-                tags=args.placement.tags,
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[previous] if previous else []),
-            )
