@@ -23,7 +23,6 @@ class NsgRule(NamedTuple):
     only_if: str | None = None
 
 
-# Anything not allowed above it; replaces the default rule that admits the whole VNet.
 DENY_ALL_INBOUND = NsgRule(
     "DenyAllInbound", 4096, "Inbound", "Deny", "*", "*", "*", "*",
     "Anything not allowed above; replaces the default rule that admits the whole VNet.",
