@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import difflib
 import json
 import pathlib
@@ -12,6 +13,8 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator
+
+from components.text import clip, one_line
 
 __all__ = [
     "APIM_INLINE_LIMIT_BYTES",
@@ -40,6 +43,8 @@ _SUFFIXES = {".json": "JSON", ".yaml": "YAML", ".yml": "YAML"}
 _OPENAPI_30 = re.compile(r"3\.0\.\d+")
 _OPENAPI_31 = re.compile(r"3\.1\.\d+")
 _HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+# Characters of openapi-spec-validator's message kept in a refusal: its messages can quote whole schemas.
+_MESSAGE_CHARS = 200
 
 # Fields whose keys are names chosen by the author, not OpenAPI keywords: a response called
 # "default" or a property called "x-ms-examples" must be walked, not taken for a keyword.
@@ -120,7 +125,7 @@ class SpecError(ValueError):
     def __init__(self, source: str, problem: str) -> None:
         self.source = source
         # Parser messages sometimes span lines; one line keeps `pulumi up` output readable.
-        self.problem = " ".join(problem.split())
+        self.problem = one_line(problem)
         super().__init__(f"{source}: {self.problem}")
 
 
@@ -173,7 +178,8 @@ def patch_spec(
     constructs with no 3.0 form are refused only where a kept operation reaches them.
     """
     version = _check_document(spec, source)
-    document = point_at(_copy(spec), backend_url, source)
+    # Patched in place below: a deep copy leaves the caller's spec as it was.
+    document = point_at(copy.deepcopy(spec), backend_url, source)
     if _OPENAPI_31.fullmatch(version):
         _drop_31_document_fields(document, source)
     _drop_file_examples(document)
@@ -249,7 +255,7 @@ def resolve_operations(
     return tuple(name for name in available if name in chosen)
 
 
-def validate_for_apim(document: Mapping[str, Any], source: str = "<spec>") -> None:
+def validate_for_apim(document: dict[str, Any], source: str = "<spec>") -> None:
     """Refuse, in one line, a (patched) document APIM would reject or import other than as written.
 
     Checked: the inline import size limit, external and dangling `$ref`s, operationIds that APIM
@@ -258,18 +264,17 @@ def validate_for_apim(document: Mapping[str, Any], source: str = "<spec>") -> No
     validator quick.
     """
     version = _check_document(document, source)
-    plain: dict[str, Any] = document if isinstance(document, dict) else _copy(document)
-    size = len(dump_spec(plain).encode("utf-8"))
+    size = len(dump_spec(document).encode("utf-8"))
     if size > APIM_INLINE_LIMIT_BYTES:
         raise SpecError(
             source,
             f"is {size} bytes as JSON, over the {APIM_INLINE_LIMIT_BYTES} bytes (4 MB) APIM imports inline; "
             "publish fewer operations",
         )
-    _refuse_external_refs(plain, source)
-    _refuse_dangling_refs(plain, source)
-    _refuse_clashing_operation_names(plain, source)
-    _refuse_invalid_openapi(plain, version, source)
+    _refuse_external_refs(document, source)
+    _refuse_dangling_refs(document, source)
+    _refuse_clashing_operation_names(document, source)
+    _refuse_invalid_openapi(document, version, source)
 
 
 def apim_operation_name(operation_id: str) -> str:
@@ -340,15 +345,6 @@ def _check_backend_url(backend_url: Any, source: str) -> None:
             f"backend_url {backend_url!r} must be an absolute https:// URL, "
             "e.g. 'https://my-openai.openai.azure.com/openai'",
         )
-
-
-def _copy(value: Any) -> Any:
-    """Deep copy into plain dicts and lists, so the result shares nothing with the caller's spec."""
-    if isinstance(value, Mapping):
-        return {key: _copy(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_copy(item) for item in value]
-    return value
 
 
 def _escape(token: Any) -> str:
@@ -504,7 +500,7 @@ def _refuse_invalid_openapi(document: dict[str, Any], version: str, source: str)
     # The validator resolves references lazily and raises on what it cannot follow, with the whole
     # document in the message; the checks before this one should leave nothing of the kind.
     except Exception as exc:
-        raise SpecError(source, f"openapi-spec-validator stopped: {_shorten(str(exc))}") from None
+        raise SpecError(source, f"openapi-spec-validator stopped: {clip(one_line(str(exc)), _MESSAGE_CHARS)}") from None
     if error is None:
         return
     # A failed oneOf (Schema or Reference) carries one error per branch; the deepest names the field.
@@ -512,12 +508,7 @@ def _refuse_invalid_openapi(document: dict[str, Any], version: str, source: str)
         error = max(error.context, key=lambda branch: (len(branch.absolute_path), branch.validator != "required"))
     pointer = "".join(f"/{_escape(token)}" for token in error.absolute_path)
     where = f" at {pointer}" if pointer else ""
-    raise SpecError(source, f"not valid OpenAPI {version}{where}: {_shorten(error.message)}")
-
-
-def _shorten(text: str, limit: int = 200) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    raise SpecError(source, f"not valid OpenAPI {version}{where}: {clip(one_line(error.message), _MESSAGE_CHARS)}")
 
 
 def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
