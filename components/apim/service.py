@@ -46,7 +46,6 @@ def host_names(service_name: str, sku: str) -> dict[str, str]:
 class ApimService:
     """API Management as the rest of the program sees it, whichever resource type declared it."""
 
-    resource: pulumi.CustomResource
     id: pulumi.Output[str]
     name: pulumi.Output[str]
     gateway_url: pulumi.Output[str]
@@ -112,7 +111,6 @@ def apim_service(
         opts=opts,
     )
     return ApimService(
-        resource=service,
         id=service.id,
         name=service.name,
         gateway_url=service.gateway_url,
@@ -161,7 +159,6 @@ def _v2_service(
     )
     returned = service.properties.apply(lambda value: value if isinstance(value, dict) else {})
     return ApimService(
-        resource=service,
         id=service.id,
         # The resource's own output, so that everything naming the service also waits for it.
         name=service.name,
