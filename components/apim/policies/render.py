@@ -22,10 +22,9 @@ TEMPLATES_DIR = Path(__file__).resolve().parent
 class PolicyRenderError(ValueError):
     """A template did not render into a valid policy; one line per problem, naming the template."""
 
-    def __init__(self, template: str, problems: Collection[str]) -> None:
+    def __init__(self, template: str, message: str) -> None:
         self.template = template
-        self.problems: tuple[str, ...] = tuple(problems)
-        super().__init__("\n".join(self.problems))
+        super().__init__(message)
 
 
 class _ContextError(Exception):
@@ -68,9 +67,9 @@ def render_policy(
     try:
         loaded = _ENV.get_template(template)
     except TemplateNotFound:
-        raise PolicyRenderError(template, [f"{template}: no such template in {TEMPLATES_DIR}"]) from None
+        raise PolicyRenderError(template, f"{template}: no such template in {TEMPLATES_DIR}") from None
     except TemplateSyntaxError as exc:
-        raise PolicyRenderError(template, [f"{template}:{exc.lineno}: template syntax error: {exc.message}"]) from None
+        raise PolicyRenderError(template, f"{template}:{exc.lineno}: template syntax error: {exc.message}") from None
 
     def located(exc: BaseException) -> str:
         line = template_line(exc.__traceback__, loaded.filename)
@@ -86,9 +85,9 @@ def render_policy(
             what = f"undefined key '{member.group(1)}' in a context value"
         else:
             what = f"undefined value: {message}"
-        raise PolicyRenderError(template, [f"{located(exc)}: {what}"]) from None
+        raise PolicyRenderError(template, f"{located(exc)}: {what}") from None
     except _ContextError as exc:
-        raise PolicyRenderError(template, [f"{located(exc)}: {exc}"]) from None
+        raise PolicyRenderError(template, f"{located(exc)}: {exc}") from None
 
     xml = _normalise(rendered)
     try:
@@ -100,5 +99,5 @@ def render_policy(
             backends=backends,
         )
     except PolicyLintError as exc:
-        raise PolicyRenderError(template, [str(issue) for issue in exc.issues]) from exc
+        raise PolicyRenderError(template, str(exc)) from exc
     return xml
