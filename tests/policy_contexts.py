@@ -36,7 +36,7 @@ def members(count: int) -> list[str]:
 def api_context(**overrides: Any) -> dict[str, Any]:
     context: dict[str, Any] = {
         "surface": "deployments",
-        "auth_mode": "managed-identity",
+        "auth_mode": "managedIdentity",
         "pool_id": POOL,
         "member_backends": list(MEMBERS),
         "timeout_seconds": 300,

@@ -93,7 +93,7 @@ def test_unknown_scope_is_refused() -> None:
 API_CONTEXTS = {
     "managed-identity-pool": api_context(member_backends=members(3)),
     "managed-identity-single": api_context(member_backends=members(1)),
-    "api-key-single": api_context(auth_mode="api-key", member_backends=members(1)),
+    "api-key-single": api_context(auth_mode="apiKey", member_backends=members(1)),
     "v1-pool-entra-teams": api_context(
         surface="v1", member_backends=members(3), entra_teams=[entra_team(content_safety=FILTER)]
     ),

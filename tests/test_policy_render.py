@@ -18,6 +18,7 @@ from components.apim.policies import (
     PolicyRenderError,
     render_policy,
 )
+from components.apim.surfaces import SURFACES
 from tests.policy_contexts import (
     BACKENDS,
     CLIENT_APP,
@@ -32,6 +33,7 @@ from tests.policy_contexts import (
     members,
     product_context,
 )
+from tests.test_config import refused
 
 GOLDEN = Path(__file__).parent / "fixtures" / "policies" / "golden"
 STRICT_FILTER = {"shield_prompt": True, "categories": {"Hate": 2, "Violence": 3}}
@@ -86,19 +88,11 @@ def test_unknown_template_is_one_line() -> None:
     assert _one_line_error(raised).startswith("global.xml.j2: no such template")
 
 
-@pytest.mark.parametrize(
-    ("overrides", "expected"),
-    [
-        ({"auth_mode": "key"}, "auth_mode must be 'managed-identity' or 'api-key', got 'key'"),
-        ({"surface": "v2"}, "surface must be 'deployments' or 'v1', got 'v2'"),
-        ({"member_backends": []}, "member_backends must name at least one backend"),
-    ],
-)
-def test_unusable_api_context_is_refused(overrides: dict[str, object], expected: str) -> None:
-    with pytest.raises(PolicyRenderError) as raised:
-        _render_api(api_context(**overrides))
-    message = _one_line_error(raised)
-    assert message.startswith("api.xml.j2:") and message.endswith(expected)
+def test_the_api_templates_choices_are_closed_before_it_renders() -> None:
+    """The template branches on auth_mode and surface and indexes member_backends without checking them: the
+    settings refuse another auth mode (and a pool without a backend: test_config), the gateway renders its surfaces."""
+    assert refused(authMode="key").endswith("not allowed; expected one of managedIdentity, apiKey")
+    assert [surface.name for surface in SURFACES] == ["deployments", "v1"]
 
 
 # --- authentication to Azure OpenAI -------------------------------------------------------------
@@ -115,7 +109,7 @@ def test_managed_identity_mode_authenticates_as_the_gateway() -> None:
     assert authorization.findtext("value") == f'@("Bearer " + (string)context.Variables["{token_variable}"])'
 
 
-@pytest.mark.parametrize("auth_mode", ["managed-identity", "api-key"])
+@pytest.mark.parametrize("auth_mode", ["managedIdentity", "apiKey"])
 @pytest.mark.parametrize("surface", ["deployments", "v1"])
 def test_the_callers_subscription_key_never_reaches_azure_openai(auth_mode: str, surface: str) -> None:
     inbound = _tree(_render_api(api_context(auth_mode=auth_mode, surface=surface))).find("inbound")
@@ -126,7 +120,7 @@ def test_the_callers_subscription_key_never_reaches_azure_openai(auth_mode: str,
 
 
 def test_api_key_mode_leaves_keys_to_the_backends_never_a_literal() -> None:
-    rendered = _render_api(api_context(auth_mode="api-key"))
+    rendered = _render_api(api_context(auth_mode="apiKey"))
     inbound = _tree(rendered).find("inbound")
     assert inbound.find("authentication-managed-identity") is None
     # A caller's Entra ID token must not reach Azure OpenAI either.
@@ -499,7 +493,7 @@ def test_output_is_normalised() -> None:
 PROD_POOL = ["openai-ptu-swc", "openai-paygo-frc", "openai-paygo-gwc"]
 RENDERINGS = {
     "api-managed-identity-pool.xml": lambda: _render_api(api_context(member_backends=PROD_POOL)),
-    "api-api-key-pool.xml": lambda: _render_api(api_context(auth_mode="api-key")),
+    "api-api-key-pool.xml": lambda: _render_api(api_context(auth_mode="apiKey")),
     "api-v1-entra-teams.xml": lambda: _render_api(
         api_context(
             surface="v1",

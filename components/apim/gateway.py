@@ -18,7 +18,7 @@ from components.apim.service import apim_service, key_vault_named_values
 from components.apim.surfaces import SURFACES
 from components.openai import OpenAiAccount
 from components.secrets import StoredSecret
-from components.settings.models import ApimSettings, ProductSettings, TeamSettings
+from components.settings.models import ApimSettings, AuthMode, ProductSettings, TeamSettings
 from components.shared import Placement, diagnostic_setting, role_assignment
 
 
@@ -43,7 +43,7 @@ class GatewayArgs:
     placement: Placement
     subscription_id: pulumi.Input[str]
     apim: ApimSettings
-    auth_mode: str
+    auth_mode: AuthMode
     backends: Mapping[str, OpenAiAccount]
     products: Mapping[str, ProductSettings]
     # Spec of each surface, by surface name ("deployments", "v1").
@@ -165,7 +165,7 @@ class Gateway(pulumi.ComponentResource):
                 spec=spec.document,
                 spec_source=spec.source,
                 policy={
-                    "auth_mode": "managed-identity" if args.auth_mode == "managedIdentity" else "api-key",
+                    "auth_mode": args.auth_mode,
                     "timeout_seconds": args.backend_timeout_seconds,
                     "deployments": list(args.deployments),
                     "entra_teams": entra_teams,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from pathlib import Path
-from typing import NoReturn
 
 from jinja2 import (
     TemplateNotFound,
@@ -27,17 +26,8 @@ class PolicyRenderError(ValueError):
         super().__init__(message)
 
 
-class _ContextError(Exception):
-    """Raised by a template's fail(...) when its context holds a value the policy cannot use."""
-
-
-def _fail(message: str) -> NoReturn:
-    raise _ContextError(message)
-
-
 # XML-escaped values: a context string can never open or close an element.
 _ENV = template_environment(TEMPLATES_DIR, autoescape=True)
-_ENV.globals["fail"] = _fail
 
 _UNDEFINED_NAME = re.compile(r"^'([^']+)' is undefined$")
 _UNDEFINED_MEMBER = re.compile(r"^'[^']+' has no attribute '([^']+)'$")
@@ -60,9 +50,9 @@ def render_policy(
 ) -> str:
     """Render `template` with `context`, lint the result for `scope`, and return the XML.
 
-    Raises PolicyRenderError when the template is missing or broken, the context lacks a variable
-    or holds an unusable value, or the rendered XML fails the linter (those lines, marked
-    "(rendered)", count in the rendered document).
+    Raises PolicyRenderError when the template is missing or broken, the context lacks a variable,
+    or the rendered XML fails the linter (those lines, marked "(rendered)", count in the rendered
+    document).
     """
     try:
         loaded = _ENV.get_template(template)
@@ -70,10 +60,6 @@ def render_policy(
         raise PolicyRenderError(template, f"{template}: no such template in {TEMPLATES_DIR}") from None
     except TemplateSyntaxError as exc:
         raise PolicyRenderError(template, f"{template}:{exc.lineno}: template syntax error: {exc.message}") from None
-
-    def located(exc: BaseException) -> str:
-        line = template_line(exc.__traceback__, loaded.filename)
-        return f"{template}:{line}" if line is not None else template
 
     try:
         rendered = loaded.render(dict(context))
@@ -85,9 +71,9 @@ def render_policy(
             what = f"undefined key '{member.group(1)}' in a context value"
         else:
             what = f"undefined value: {message}"
-        raise PolicyRenderError(template, f"{located(exc)}: {what}") from None
-    except _ContextError as exc:
-        raise PolicyRenderError(template, f"{located(exc)}: {exc}") from None
+        line = template_line(exc.__traceback__, loaded.filename)
+        where = f"{template}:{line}" if line is not None else template
+        raise PolicyRenderError(template, f"{where}: {what}") from None
 
     xml = _normalise(rendered)
     try:
