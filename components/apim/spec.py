@@ -214,11 +214,6 @@ def resolve_operations(
     consistent about it (`embeddings_create` next to `ChatCompletions_Create`). A name that matches
     nothing is an error that suggests the closest operationId and lists them all.
     """
-    if isinstance(keep_operations, str):
-        raise SpecError(
-            source,
-            f"keep_operations must be a list of operationIds, not the string {keep_operations!r}",
-        )
     available = list(dict.fromkeys(str(name) for name in operation_ids(spec)))
     if not keep_operations:
         raise SpecError(
