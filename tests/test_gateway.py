@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from components.apim.policies import Scope, lint_policy
+from components.apim.policies.lint import Scope, lint_policy
 from components.naming import REGION_ABBREVIATIONS
 from components.settings import PROJECT_DIR
 from components.shared import wire

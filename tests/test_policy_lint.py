@@ -8,14 +8,14 @@ from typing import cast
 
 import pytest
 
-from components.apim.policies import (
+from components.apim.policies import render_policy
+from components.apim.policies.lint import (
     RULES,
     LintIssue,
     PolicyLintError,
     Scope,
     check_policy,
     lint_policy,
-    render_policy,
 )
 from tests.policy_contexts import BACKENDS as RENDER_BACKENDS
 from tests.policy_contexts import api_context, entra_team, limits, members, product_context

@@ -1,13 +1,5 @@
 """APIM policy documents: a template per scope, the renderer that fills it, the linter."""
 
-from components.apim.policies.lint import (
-    RULES,
-    LintIssue,
-    PolicyLintError,
-    Scope,
-    check_policy,
-    lint_policy,
-)
 from components.apim.policies.render import PolicyRenderError, render_policy
 
 # Headers the product policy adds to answers; the diagnostics log them and the smoke test reads them.
@@ -28,15 +20,9 @@ TEAM_SUBSCRIPTION_PREFIX = "team-"
 
 __all__ = [
     "CLIENT_HEADERS",
-    "RULES",
     "SUBSCRIPTION_KEY_HEADER",
     "SUBSCRIPTION_KEY_QUERY",
     "TEAM_SUBSCRIPTION_PREFIX",
-    "LintIssue",
-    "PolicyLintError",
     "PolicyRenderError",
-    "Scope",
-    "check_policy",
-    "lint_policy",
     "render_policy",
 ]
