@@ -16,20 +16,6 @@ from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValida
 
 from components.text import clip, one_line
 
-__all__ = [
-    "APIM_INLINE_LIMIT_BYTES",
-    "APIM_OPENAPI_VERSION",
-    "SpecError",
-    "apim_operation_name",
-    "dump_spec",
-    "load_spec",
-    "operation_ids",
-    "patch_spec",
-    "point_at",
-    "resolve_operations",
-    "validate_for_apim",
-]
-
 # What APIM accepts, from Microsoft Learn "API import restrictions and known issues"
 # (learn.microsoft.com/azure/api-management/api-management-api-import-restrictions): OpenAPI 3.0.x up to
 # 3.0.3, OpenAPI 3.1 "import only"; an inline document of up to 4 MB; operation names made from the
