@@ -6,6 +6,7 @@ JSON or KQL braces pass through untouched; StrictUndefined makes a missing varia
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from types import TracebackType
 
@@ -31,9 +32,5 @@ def template_environment(directory: Path, *, autoescape: bool) -> Environment:
 
 def template_line(tb: TracebackType | None, filename: str | None) -> int | None:
     """The innermost line of `filename` in a traceback that Jinja rewrote to template lines."""
-    line = None
-    while tb is not None:
-        if filename is not None and tb.tb_frame.f_code.co_filename == filename:
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
+    lines = [line for frame, line in traceback.walk_tb(tb) if frame.f_code.co_filename == filename]
+    return lines[-1] if lines else None
