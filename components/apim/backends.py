@@ -94,8 +94,7 @@ def content_safety_backend(
     name: str,
     *,
     endpoint: pulumi.Input[str],
-    service_name: pulumi.Input[str],
-    resource_group_name: pulumi.Input[str],
+    common: Mapping[str, Any],
     parent: pulumi.Resource,
 ) -> pulumi.CustomResource:
     """Azure AI Content Safety as the backend llm-content-safety calls, signed in as APIM's managed identity.
@@ -109,11 +108,11 @@ def content_safety_backend(
     return resources.Resource(
         name,
         resource_provider_namespace="Microsoft.ApiManagement",
-        parent_resource_path=pulumi.Output.concat("service/", service_name),
+        parent_resource_path=pulumi.Output.concat("service/", common["service_name"]),
         resource_type="backends",
         resource_name_=CONTENT_SAFETY_BACKEND,
         api_version=PREVIEW_API_VERSION,
-        resource_group_name=resource_group_name,
+        resource_group_name=common["resource_group_name"],
         properties={
             "title": "Azure AI Content Safety",
             "description": "Screens prompts for the llm-content-safety policy.",

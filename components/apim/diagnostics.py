@@ -68,7 +68,6 @@ def api_diagnostics(
     api: apim.Api,
     logger: apim.Logger,
     service_id: pulumi.Input[str],
-    service_name: pulumi.Input[str],
     sampling_percentage: float,
     log_body_bytes: int,
     llm_message_bytes: int,
@@ -114,7 +113,7 @@ def api_diagnostics(
     resources.Resource(
         f"{name}-azuremonitor",
         resource_provider_namespace="Microsoft.ApiManagement",
-        parent_resource_path=pulumi.Output.concat("service/", service_name, "/apis/", api.name),
+        parent_resource_path=pulumi.Output.concat("service/", common["service_name"], "/apis/", api.name),
         resource_type="diagnostics",
         resource_name_="azuremonitor",
         api_version=PREVIEW_API_VERSION,

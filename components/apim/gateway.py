@@ -136,8 +136,7 @@ class Gateway(pulumi.ComponentResource):
                 content_safety_backend(
                     f"{name}-backend-content-safety",
                     endpoint=args.content_safety.endpoint,
-                    service_name=service.name,
-                    resource_group_name=args.placement.resource_group_name,
+                    common=common,
                     parent=self,
                 ),
             ]
@@ -183,7 +182,6 @@ class Gateway(pulumi.ComponentResource):
                 api=api,
                 logger=logger,
                 service_id=service.id,
-                service_name=service.name,
                 sampling_percentage=args.sampling_percentage,
                 log_body_bytes=args.log_body_bytes,
                 llm_message_bytes=args.llm_message_bytes,
