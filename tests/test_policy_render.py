@@ -16,9 +16,9 @@ from components.apim.policies import (
     CLIENT_HEADERS,
     SUBSCRIPTION_KEY_HEADER,
     SUBSCRIPTION_KEY_QUERY,
-    PolicyRenderError,
     render_policy,
 )
+from components.apim.policies.render import PolicyRenderError
 from components.apim.surfaces import SURFACES
 from tests.policy_contexts import (
     BACKENDS,

@@ -1,6 +1,6 @@
 """APIM policy documents: a template per scope, the renderer that fills it, the linter."""
 
-from components.apim.policies.render import PolicyRenderError, render_policy
+from components.apim.policies.render import render_policy
 
 # Headers the product policy adds to answers; the diagnostics log them and the smoke test reads them.
 CLIENT_HEADERS = {
@@ -23,6 +23,5 @@ __all__ = [
     "SUBSCRIPTION_KEY_HEADER",
     "SUBSCRIPTION_KEY_QUERY",
     "TEAM_SUBSCRIPTION_PREFIX",
-    "PolicyRenderError",
     "render_policy",
 ]
