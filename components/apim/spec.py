@@ -109,10 +109,8 @@ class SpecError(ValueError):
     """A spec that cannot be loaded or patched; the message is one line, `<source>: <problem>`."""
 
     def __init__(self, source: str, problem: str) -> None:
-        self.source = source
         # Parser messages sometimes span lines; one line keeps `pulumi up` output readable.
-        self.problem = one_line(problem)
-        super().__init__(f"{source}: {self.problem}")
+        super().__init__(f"{source}: {one_line(problem)}")
 
 
 class _JsonLikeLoader(yaml.SafeLoader):
