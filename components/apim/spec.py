@@ -491,10 +491,8 @@ def _refuse_invalid_openapi(document: dict[str, Any], version: str, source: str)
 
 
 def _operations(spec: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any]]]:
-    paths = spec.get("paths")
-    if not isinstance(paths, Mapping):
-        return
-    for path, item in paths.items():
+    """Each operation of a document _check_document took, which makes sure of its `paths` mapping."""
+    for path, item in spec["paths"].items():
         if not isinstance(item, Mapping):
             continue
         for method in _HTTP_METHODS:
