@@ -3,9 +3,8 @@ alert thresholds and budgets no traffic can reach, the alerts and the cost sheet
 
 from __future__ import annotations
 
-import typing
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 # Types only: the settings' rules use this module, so importing the settings package here would be circular.
 if TYPE_CHECKING:
@@ -16,10 +15,7 @@ if TYPE_CHECKING:
         OpenAiBackendSettings,
     )
 
-# Deployment SKUs: provisioned ones are sized in PTUs, the others in thousands of tokens per minute.
-ProvisionedSku = Literal["ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"]
-ModelSku = Literal["Standard", "GlobalStandard", "DataZoneStandard", ProvisionedSku]
-PROVISIONED_SKUS = frozenset(typing.get_args(ProvisionedSku))
+PROVISIONED_SKUS = frozenset({"ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"})
 # Input tokens per minute one PTU processes, by model: Microsoft Learn "Provisioned throughput: billing, sizing
 # and cost management", table "Throughput and deployment parameter values by model" (2026-05-17).
 PTU_INPUT_TOKENS_PER_MINUTE: dict[str, int] = {

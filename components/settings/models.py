@@ -11,7 +11,6 @@ from pydantic import Field, model_validator
 from components.apim.limits import RATE_LIMIT_MAX_RENEWAL_SECONDS, REQUEST_QUOTA_MAX_SECONDS, TokenQuotaPeriod
 from components.apim.spec import SpecError, load_spec, patch_spec, resolve_operations, validate_for_apim
 from components.apim.tiers import ApimSku
-from components.capacity import ModelSku
 from components.settings.base import (
     DISTINCT_ITEMS,
     DISTINCT_NAMES,
@@ -42,6 +41,14 @@ def resource_id(provider_path: str, meaning: str) -> Matches:
 
 # ---------------------------------------------------------------- OpenAI backends
 
+ModelSku = Literal[
+    "Standard",
+    "GlobalStandard",
+    "DataZoneStandard",
+    "ProvisionedManaged",
+    "GlobalProvisionedManaged",
+    "DataZoneProvisionedManaged",
+]
 UpgradeOption = Literal["OnceNewDefaultVersionAvailable", "OnceCurrentVersionExpired", "NoAutoUpgrade"]
 
 
