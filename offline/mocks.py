@@ -116,7 +116,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         self._subnets: dict[str, str] = {}
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = _unwrap(args.inputs)
+        inputs = plain(args.inputs)
         if not args.custom:
             return None, inputs
         if not args.typ.startswith("azure-native:"):
@@ -131,7 +131,7 @@ class AzureMocks(pulumi.runtime.Mocks):
         return resource_id, state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return self._answer(args.token.removeprefix("azure-native:"), _unwrap(args.args)), []
+        return self._answer(args.token.removeprefix("azure-native:"), plain(args.args)), []
 
     def _answer(self, token: str, inputs: Mapping[str, Any]) -> dict[str, Any]:
         if token == "authorization:getClientConfig":
@@ -237,15 +237,18 @@ def _public_ip(seed: str) -> str:
     return f"20.{value >> 8 & 0xFF}.{value & 0xFF}.{(value % 250) + 1}"
 
 
-def _unwrap(value: Any) -> Any:
-    """Removes the SDK's secret wrappers so the mock can compute outputs from the real values."""
+def plain(value: Any) -> Any:
+    """Inputs as the mock reads them: what `rpc.deserialize_properties` makes of the wire form under the mock
+    engine (not a preview), with the SDK's secret wrappers removed so outputs are computed from the real values.
+    Unknowns become None and object keys whose value is None are left out; on values the SDK has already
+    deserialised (the plain path) only the secret wrappers change."""
     if isinstance(value, dict):
         if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _unwrap(value.get("value"))
-        return {k: _unwrap(v) for k, v in value.items()}
+            return plain(value.get("value"))
+        return {key: item for key, raw in value.items() if (item := plain(raw)) is not None}
     if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
+        return [plain(item) for item in value]
+    return None if value == rpc.UNKNOWN else value
 
 
 class RecordingMonitor(MockMonitor):

@@ -35,9 +35,10 @@ import pulumi._types
 import pulumi.resource
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import resource as runtime_resource
-from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 from pulumi.runtime.proto import resource_pb2, source_pb2
+
+from offline.mocks import plain
 
 
 @dataclass(frozen=True)
@@ -68,18 +69,6 @@ def _remembered(owner: ModuleType, name: str) -> Callable[..., Any]:
     return functools.cache(original) if callable(original) else original
 
 
-def _plain(value: Any) -> Any:
-    """What `rpc.deserialize_properties` makes of plain JSON under the mock engine (not a preview): secrets
-    unwrapped (the mock reads their values), unknowns as None, and object keys whose value is None left out."""
-    if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
-            return _plain(value.get("value"))
-        return {key: plain for key, item in value.items() if (plain := _plain(item)) is not None}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return None if value == rpc.UNKNOWN else value
-
-
 def _register_plainly(self: MockMonitor, request: Any) -> Any:
     """`MockMonitor.RegisterResource` with the wire form read and written by protobuf's own JSON mapping."""
     urn = self.make_urn(request.parent, request.type, request.name)
@@ -88,7 +77,7 @@ def _register_plainly(self: MockMonitor, request: Any) -> Any:
     args = MockResourceArgs(
         typ=request.type,
         name=request.name,
-        inputs=_plain(json_format.MessageToDict(request.object)),
+        inputs=plain(json_format.MessageToDict(request.object)),
         provider=request.provider,
         resource_id=request.importId,
         custom=request.custom or False,
