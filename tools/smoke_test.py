@@ -185,10 +185,10 @@ def parse_outputs(raw: object, source: str) -> StackOutputs:
         gateway_url=gateway_url,
         api_path=_api_path(raw, "apiPath", source),
         v1_path=_api_path(raw, "v1Path", source),
-        api_version=_text(raw["apiVersion"], f"{source}: output apiVersion"),
+        api_version=_output(raw, "apiVersion", source),
         subscription_keys=subscription_keys,
-        chat_deployment=_text(raw["chatDeployment"], f"{source}: output chatDeployment"),
-        embedding_deployment=_text(raw["embeddingDeployment"], f"{source}: output embeddingDeployment"),
+        chat_deployment=_output(raw, "chatDeployment", source),
+        embedding_deployment=_output(raw, "embeddingDeployment", source),
         product_limits=product_limits,
     )
 
@@ -516,6 +516,10 @@ def _json(text: str, source: str) -> object:
         raise OutputsError(f"{source}: not valid JSON ({exc.msg} at line {exc.lineno})") from exc
 
 
+def _output(raw: Mapping[str, object], key: str, source: str) -> str:
+    return _text(raw[key], f"{source}: output {key}")
+
+
 def _text(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise OutputsError(f"{where} must be a non-empty string, got {_kind(value)}")
@@ -523,7 +527,7 @@ def _text(value: object, where: str) -> str:
 
 
 def _gateway_url(raw: Mapping[str, object], source: str) -> str:
-    url = _text(raw["gatewayUrl"], f"{source}: output gatewayUrl")
+    url = _output(raw, "gatewayUrl", source)
     parts = urlsplit(url)
     host = parts.hostname or ""
     secure = parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))
@@ -536,7 +540,7 @@ def _gateway_url(raw: Mapping[str, object], source: str) -> str:
 
 
 def _api_path(raw: Mapping[str, object], key: str, source: str) -> str:
-    value = _text(raw[key], f"{source}: output {key}")
+    value = _output(raw, key, source)
     if not API_PATH.fullmatch(value):
         raise OutputsError(
             f"{source}: output {key} must be the API's path under gatewayUrl, URL-safe segments joined by '/' "
